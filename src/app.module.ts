@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { AuthModule } from './auth/auth.module.js';
+import { HealthModule } from './health/health.module.js';
+import { ItemsModule } from './items/items.module.js';
+import { MetricsModule, type MetricsModuleOptions } from './metrics/index.js';
+import { QueueModule } from './queue/queue.module.js';
+import { UsersModule } from './users/users.module.js';
+
+export const APP_NAME = 'nestjs-instrumentator-demo';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true }),
+    MetricsModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService): MetricsModuleOptions => {
+        const bearerToken = config.get<string>('METRICS_AUTH_TOKEN');
+        return {
+          appName: APP_NAME,
+          enabled: config.get<string>('ENABLE_METRICS')?.toLowerCase() !== 'false',
+          auth: bearerToken ? { bearerToken } : undefined,
+        };
+      },
+    }),
+    QueueModule,
+    UsersModule,
+    AuthModule,
+    ItemsModule,
+    HealthModule,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,2 @@
+/** Injection token for the shared better-sqlite3 connection. */
+export const DATABASE = Symbol('DATABASE');

@@ -1,0 +1,37 @@
+import { Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { createApp } from './app.factory.js';
+
+const DEFAULT_PORT = 3000;
+const DEFAULT_HOST = '0.0.0.0';
+
+async function bootstrap(): Promise<void> {
+  const app = await createApp();
+  // Lets SIGTERM from an orchestrator run the shutdown hooks: drain the email queue, close the DB.
+  app.enableShutdownHooks();
+
+  const config = app.get(ConfigService);
+  const port = parsePort(config.get<string>('PORT'));
+  const host = config.get<string>('HOST') || DEFAULT_HOST;
+  await app.listen(port, host);
+  Logger.log(`Listening on ${await app.getUrl()}`, 'Bootstrap');
+}
+
+function parsePort(raw: string | undefined): number {
+  if (!raw) {
+    return DEFAULT_PORT;
+  }
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`PORT must be an integer from 0 to 65535, got "${raw}"`);
+  }
+  return port;
+}
+
+bootstrap().catch((error: unknown) => {
+  Logger.error(
+    error instanceof Error ? (error.stack ?? error.message) : String(error),
+    'Bootstrap',
+  );
+  process.exitCode = 1;
+});

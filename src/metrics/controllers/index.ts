@@ -1,0 +1,2 @@
+export { CustomMetricsController } from './custom-metrics.controller.js';
+export { MetricsController } from './metrics.controller.js';

@@ -1,0 +1,1 @@
+export { MetricsExceptionFilter } from './metrics-exception.filter.js';

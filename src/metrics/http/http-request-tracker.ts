@@ -1,0 +1,296 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import {
+  CLIENT_CLOSED_REQUEST_STATUS,
+  OTHER_METHOD,
+  STANDARD_HTTP_METHODS,
+  UNMATCHED_ENDPOINT,
+} from '../metrics.constants.js';
+import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
+import type { MetricSet } from '../metric-set.js';
+import type { InstrumentationErrors } from '../utils/instrumentation-errors.js';
+import { REQUEST_STATE, type RequestState, type TrackedResponse } from './request-state.js';
+
+type HttpLabels = 'method' | 'endpoint';
+
+/** The prom-client children of one (method, endpoint) pair, created once and reused by every request. */
+interface MethodSeries {
+  readonly method: string;
+  readonly endpoint: string;
+  readonly duration: Histogram.Internal<HttpLabels>;
+  readonly requestSize: Histogram.Internal<HttpLabels>;
+  readonly responseSize: Histogram.Internal<HttpLabels>;
+  readonly inProgress?: Gauge.Internal<HttpLabels>;
+  readonly responsesByStatus: Map<number, Counter.Internal>;
+}
+
+/** An Express route: `path` is the template the app registered, `stack` its handlers. */
+interface ExpressRoute {
+  path?: unknown;
+  stack?: Array<{ handle?: unknown }>;
+}
+
+/** Express sets `req.route` to the route that matched. */
+type RoutedRequest = IncomingMessage & { route?: ExpressRoute };
+
+interface ExpressLayer {
+  route?: ExpressRoute;
+  handle?: { stack?: ExpressLayer[] };
+}
+
+/**
+ * Records every HTTP response exactly once.
+ *
+ * It listens to the server's `request` event ahead of Express rather than using a Nest interceptor:
+ * interceptors never see requests that a guard, a body parser or the router rejects, and the response's
+ * `close` event is the one signal that fires for every response, finished or abandoned. The endpoint
+ * label is read from Express's matched route at that moment, so it is always a template, never a path.
+ */
+export class HttpRequestTracker {
+  private readonly inFlight = new Set<TrackedResponse>();
+  /** Keyed by Express's route object; `null` marks a route excluded by `excludePaths`. */
+  private readonly seriesByRoute = new Map<object, Map<string, MethodSeries> | null>();
+  private readonly unmatchedSeries = new Map<string, MethodSeries>();
+  private readonly allSeries: MethodSeries[] = [];
+  private server?: Server;
+  private notFoundHandler?: unknown;
+
+  constructor(
+    private readonly metrics: MetricSet,
+    private readonly options: ResolvedMetricsOptions,
+    private readonly errors: InstrumentationErrors,
+  ) {}
+
+  /** Starts recording the server's requests. Listening first means the clock starts on arrival. */
+  attach(server: Server): void {
+    this.detach();
+    this.server = server;
+    server.prependListener('request', this.onRequest);
+  }
+
+  /**
+   * Nest answers unknown paths under a global prefix (and unknown methods on paths excluded from it)
+   * with routes of its own, so such a request does have `req.route`. Finding Nest's not-found handler
+   * once, after the routes are registered, lets those requests count as unmatched like any other 404.
+   */
+  recognizeNotFoundRoutes(expressApp: unknown): void {
+    const stack = (expressApp as { router?: { stack?: ExpressLayer[] } } | undefined)?.router?.stack;
+    this.notFoundHandler = stack ? findNotFoundHandler(stack) : undefined;
+  }
+
+  detach(): void {
+    this.server?.removeListener('request', this.onRequest);
+    this.server = undefined;
+    this.inFlight.clear();
+  }
+
+  /** Sets the in-progress gauge from the requests in flight right now; runs at scrape time only. */
+  sampleInProgress(gauge: Gauge<HttpLabels>): void {
+    if (!this.options.inProgressLabels) {
+      let count = 0;
+      for (const response of this.inFlight) {
+        if (!response[REQUEST_STATE]?.unrecorded) count++;
+      }
+      gauge.set(count);
+      return;
+    }
+    // Series seen before drop back to 0 instead of vanishing, so graphs and alerts see the return to idle.
+    for (const series of this.allSeries) series.inProgress?.set(0);
+    for (const response of this.inFlight) {
+      if (response[REQUEST_STATE]?.unrecorded) continue;
+      this.seriesFor(response.req as RoutedRequest)?.inProgress?.inc();
+    }
+  }
+
+  async sampleActiveConnections(gauge: Gauge): Promise<void> {
+    const server = this.server;
+    if (!server) {
+      gauge.set(0);
+      return;
+    }
+    const count = await new Promise<number>((resolve) =>
+      server.getConnections((error, connections) => resolve(error ? 0 : connections)),
+    );
+    gauge.set(count);
+  }
+
+  private readonly onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    try {
+      if (this.isExcludedPath(request.url)) return;
+      const state: RequestState = {
+        startedAt: performance.now(),
+        socketBytesBefore: request.socket?.bytesWritten ?? 0,
+        unrecorded: false,
+        finish: this.finish,
+      };
+      (response as TrackedResponse)[REQUEST_STATE] = state;
+      this.inFlight.add(response as TrackedResponse);
+      response.on('close', onResponseClose);
+    } catch (error) {
+      this.errors.report('the HTTP request hook', error);
+    }
+  };
+
+  private readonly finish = (response: TrackedResponse, state: RequestState): void => {
+    this.inFlight.delete(response);
+    if (state.unrecorded) return;
+    try {
+      const request = response.req as RoutedRequest;
+      const series = this.seriesFor(request);
+      if (!series) return;
+      // An abandoned response never reached the client, whatever status the handler had set.
+      const status = response.writableFinished ? response.statusCode : CLIENT_CLOSED_REQUEST_STATUS;
+      this.responseCounter(series, status).inc();
+      series.duration.observe((performance.now() - state.startedAt) / 1000);
+      series.requestSize.observe(declaredLength(request.headers['content-length']) ?? 0);
+      const responseSize = response.writableFinished
+        ? responseBodySize(request, response, state)
+        : undefined;
+      if (responseSize !== undefined) series.responseSize.observe(responseSize);
+      if (state.exceptionType !== undefined) {
+        this.metrics.httpExceptionsTotal.inc({
+          exception_type: state.exceptionType,
+          method: series.method,
+          endpoint: series.endpoint,
+          status_code: this.statusLabel(status),
+        });
+      }
+    } catch (error) {
+      this.errors.report('the HTTP response hook', error);
+    }
+  };
+
+  private seriesFor(request: RoutedRequest): MethodSeries | undefined {
+    const route = request.route;
+    let byMethod: Map<string, MethodSeries> | null | undefined;
+    let endpoint: string;
+    if (route) {
+      byMethod = this.seriesByRoute.get(route);
+      endpoint = typeof route.path === 'string' ? route.path : String(route.path);
+      if (byMethod === undefined) {
+        if (this.isNotFoundRoute(route)) byMethod = this.unmatchedSeries;
+        else byMethod = this.options.excludePaths.has(endpoint) ? null : new Map();
+        this.seriesByRoute.set(route, byMethod);
+      }
+      if (byMethod === this.unmatchedSeries) endpoint = UNMATCHED_ENDPOINT;
+      if (byMethod === null) return undefined;
+    } else {
+      byMethod = this.unmatchedSeries;
+      endpoint = UNMATCHED_ENDPOINT;
+    }
+    const method = normalizeMethod(request.method);
+    let series = byMethod.get(method);
+    if (!series) {
+      series = this.createSeries(method, endpoint);
+      byMethod.set(method, series);
+    }
+    return series;
+  }
+
+  private isNotFoundRoute(route: ExpressRoute): boolean {
+    if (typeof route.path === 'string' && !route.path.startsWith('/')) return true;
+    const handlers = route.stack ?? [];
+    return (
+      this.notFoundHandler !== undefined &&
+      handlers.length > 0 &&
+      handlers.every((layer) => layer.handle === this.notFoundHandler)
+    );
+  }
+
+  private createSeries(method: string, endpoint: string): MethodSeries {
+    const labels = { method, endpoint };
+    const series: MethodSeries = {
+      method,
+      endpoint,
+      duration: this.metrics.httpRequestDuration.labels(labels),
+      requestSize: this.metrics.httpRequestSize.labels(labels),
+      responseSize: this.metrics.httpResponseSize.labels(labels),
+      inProgress: this.options.inProgressLabels
+        ? this.metrics.httpRequestsInProgress.labels(labels)
+        : undefined,
+      responsesByStatus: new Map(),
+    };
+    this.allSeries.push(series);
+    return series;
+  }
+
+  private responseCounter(series: MethodSeries, status: number) {
+    let counter = series.responsesByStatus.get(status);
+    if (!counter) {
+      counter = this.metrics.httpRequestsTotal.labels({
+        method: series.method,
+        endpoint: series.endpoint,
+        status_code: this.statusLabel(status),
+      });
+      series.responsesByStatus.set(status, counter);
+    }
+    return counter;
+  }
+
+  private statusLabel(status: number): string {
+    return this.options.groupStatusCodes ? `${Math.floor(status / 100)}xx` : String(status);
+  }
+
+  private isExcludedPath(url: string | undefined): boolean {
+    const { excludePaths, excludePatterns } = this.options;
+    if (excludePaths.size === 0 && excludePatterns.length === 0) return false;
+    const raw = url ?? '/';
+    const queryStart = raw.indexOf('?');
+    const path = queryStart === -1 ? raw : raw.slice(0, queryStart);
+    if (excludePaths.has(path)) return true;
+    for (const pattern of excludePatterns) if (pattern.test(path)) return true;
+    return false;
+  }
+}
+
+/** Nest mounts its not-found handler on a relative catch-all route (`*path`) inside the prefix router. */
+function findNotFoundHandler(stack: ExpressLayer[]): unknown {
+  for (const layer of stack) {
+    const route = layer.route;
+    if (route && typeof route.path === 'string' && !route.path.startsWith('/')) {
+      return route.stack?.[0]?.handle;
+    }
+    const nested = layer.handle?.stack;
+    if (Array.isArray(nested)) {
+      const found = findNotFoundHandler(nested);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/** One shared listener for every response; `this` is the response, so no closure per request. */
+function onResponseClose(this: TrackedResponse): void {
+  const state = this[REQUEST_STATE];
+  if (state) state.finish(this, state);
+}
+
+function normalizeMethod(method: string | undefined): string {
+  return method !== undefined && STANDARD_HTTP_METHODS.has(method) ? method : OTHER_METHOD;
+}
+
+function declaredLength(header: number | string | string[] | undefined): number | undefined {
+  if (typeof header === 'number') return header >= 0 ? header : undefined;
+  if (typeof header !== 'string' || !/^\d{1,15}$/.test(header)) return undefined;
+  return Number(header);
+}
+
+/**
+ * The body's size: its Content-Length when declared (Nest declares it for every JSON or text body);
+ * otherwise, for streamed bodies, the bytes written to the socket after the header block.
+ */
+function responseBodySize(
+  request: IncomingMessage,
+  response: ServerResponse,
+  state: RequestState,
+): number | undefined {
+  if (request.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304) return 0;
+  const declared = declaredLength(response.getHeader('content-length') as string | number | undefined);
+  if (declared !== undefined) return declared;
+  const socket = request.socket;
+  if (!socket) return undefined;
+  const headerBlock = (response as ServerResponse & { _header?: string | null })._header;
+  const headerBytes = typeof headerBlock === 'string' ? Buffer.byteLength(headerBlock, 'latin1') : 0;
+  return Math.max(0, socket.bytesWritten - state.socketBytesBefore - headerBytes);
+}

@@ -1,0 +1,60 @@
+/** Shape of `GET /metrics/custom` and of `MetricsService.summary()`. */
+
+export interface LatencyEstimate {
+  /** Estimated from the duration histogram as Prometheus' `histogram_quantile` would; null with no data. */
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+}
+
+export interface EndpointTraffic {
+  method: string;
+  endpoint: string;
+  requests: number;
+}
+
+export interface DbOperationSummary {
+  operation: string;
+  table: string;
+  count: number;
+  errors: number;
+  /** Mean duration in seconds; null when nothing was timed. */
+  avg_duration_seconds: number | null;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  /** hits / (hits + misses); null before the first lookup. */
+  hit_rate: number | null;
+}
+
+export interface MetricsSummary {
+  uptime_seconds: number;
+  http: {
+    requests_total: number;
+    in_progress: number;
+    /** Share of responses with a 5xx status; null before the first response. */
+    error_rate: number | null;
+    by_status_class: Record<string, number>;
+    latency_seconds: LatencyEstimate;
+    /** The five endpoints with the most requests, busiest first. */
+    busiest_endpoints: EndpointTraffic[];
+  };
+  database: {
+    operations_total: number;
+    errors_total: number;
+    by_operation: DbOperationSummary[];
+  };
+  cache: CacheStats & { by_cache: Record<string, CacheStats> };
+  background_tasks: Record<string, Record<string, number>>;
+  external_calls: Record<string, Record<string, number>>;
+  auth_events: Record<string, Record<string, number>>;
+  queues: Record<string, number>;
+  active_connections: number;
+  process: {
+    resident_memory_bytes: number | null;
+    heap_used_bytes: number | null;
+    event_loop_lag_seconds: number | null;
+  };
+}

@@ -1,0 +1,67 @@
+/** Names, tokens and defaults shared across the library. Changing a metric name here renames it everywhere. */
+
+/** Prefix of every injection token the module registers, so they cannot collide with an app's own. */
+export const METRICS_TOKEN_PREFIX = 'METRICS:';
+
+/** Token of the options after validation and defaults; inject it with {@link InjectMetricsOptions}. */
+export const RESOLVED_METRICS_OPTIONS = `${METRICS_TOKEN_PREFIX}RESOLVED_OPTIONS`;
+
+/** The metrics the module registers, by their unprefixed names. */
+export const METRIC_NAMES = {
+  httpRequestsTotal: 'http_requests_total',
+  httpRequestDuration: 'http_request_duration_seconds',
+  httpRequestsInProgress: 'http_requests_in_progress',
+  httpRequestSize: 'http_request_size_bytes',
+  httpResponseSize: 'http_response_size_bytes',
+  httpExceptionsTotal: 'http_exceptions_total',
+  dbOperationsTotal: 'database_operations_total',
+  dbOperationDuration: 'database_operation_duration_seconds',
+  cacheOperationsTotal: 'cache_operations_total',
+  backgroundTasksTotal: 'background_tasks_total',
+  backgroundTaskDuration: 'background_task_duration_seconds',
+  externalCallsTotal: 'external_api_calls_total',
+  externalCallDuration: 'external_api_call_duration_seconds',
+  authEventsTotal: 'auth_events_total',
+  queueSize: 'queue_size',
+  activeConnections: 'active_connections',
+  appInfo: 'app_info',
+} as const;
+
+export type MetricKey = keyof typeof METRIC_NAMES;
+
+/** Seconds; spans a fast cache read to a slow report. */
+export const DEFAULT_DURATION_BUCKETS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+];
+
+/** Bytes; from an empty JSON body to a 10 MB upload. */
+export const DEFAULT_SIZE_BUCKETS: readonly number[] = [
+  64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 10485760,
+];
+
+/** Endpoint label of a request that matched no route: one series, however many URLs clients invent. */
+export const UNMATCHED_ENDPOINT = '<unmatched>';
+
+/** Method label of any verb outside the standard HTTP set. */
+export const OTHER_METHOD = '_OTHER';
+
+/**
+ * Status label of a response the client abandoned before it ended (nginx's "client closed request"),
+ * so an aborted request is still counted once, and never as the 200 Node would otherwise report.
+ */
+export const CLIENT_CLOSED_REQUEST_STATUS = 499;
+
+export const STANDARD_HTTP_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+]);
+
+/** The environment variable that switches everything off when set to a false value. */
+export const DEFAULT_ENABLE_ENV_VAR = 'ENABLE_METRICS';

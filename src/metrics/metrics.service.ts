@@ -1,0 +1,312 @@
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Server } from 'node:http';
+import { register as globalRegistry, type Gauge, type Registry } from 'prom-client';
+import { RESOLVED_METRICS_OPTIONS } from './metrics.constants.js';
+import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
+import type { MetricsSummary } from './interfaces/metrics-summary.interface.js';
+import { createMetricSet, type MetricSet } from './metric-set.js';
+import { HttpRequestTracker } from './http/http-request-tracker.js';
+import { markException } from './http/request-state.js';
+import { activateMetricsService, deactivateMetricsService } from './utils/active-metrics.js';
+import { renderExposition, type Exposition } from './utils/exposition.js';
+import { InstrumentationErrors } from './utils/instrumentation-errors.js';
+import { SeriesCache } from './utils/series-cache.js';
+import { assertDuration, assertLabel, assertOneOf } from './utils/assert-argument.js';
+import { summarize } from './utils/summarize.js';
+
+export type Outcome = 'success' | 'error';
+export type BackgroundTaskStatus = 'started' | 'succeeded' | 'failed';
+export type QueueSampler = () => number | Promise<number>;
+
+/** A queue sampler that has not answered by then is skipped for that scrape rather than stall it. */
+const QUEUE_SAMPLE_TIMEOUT_MS = 1000;
+
+interface QueueSource {
+  sampler?: QueueSampler;
+  size?: number;
+}
+
+/**
+ * The module's recording API and registry. Inject it to record what a decorator cannot reach, to
+ * register queues, or to read the summary.
+ *
+ * @example
+ * ```ts
+ * constructor(private readonly metrics: MetricsService) {
+ *   metrics.registerQueue('emails', () => this.queue.length);
+ * }
+ * ```
+ */
+@Injectable()
+export class MetricsService
+  implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown
+{
+  /** @internal */
+  readonly errors = new InstrumentationErrors();
+  /** @internal */
+  readonly metrics: MetricSet;
+  private readonly http: HttpRequestTracker;
+  private readonly queues = new Map<string, QueueSource>();
+  private readonly dbOperations: SeriesCache<ReturnType<MetricsService['createDbSeries']>>;
+  private readonly cacheResults: SeriesCache<ReturnType<MetricSet['cacheOperationsTotal']['labels']>>;
+  private readonly backgroundTasks: SeriesCache<ReturnType<MetricsService['createTaskSeries']>>;
+  private readonly externalCalls: SeriesCache<ReturnType<MetricsService['createExternalSeries']>>;
+  private readonly authEvents: SeriesCache<ReturnType<MetricSet['authEventsTotal']['labels']>>;
+
+  constructor(
+    @Inject(RESOLVED_METRICS_OPTIONS) readonly options: ResolvedMetricsOptions,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
+  ) {
+    this.metrics = createMetricSet(options, {
+      sampleInProgress: (gauge) => this.http.sampleInProgress(gauge),
+      sampleActiveConnections: (gauge) => this.http.sampleActiveConnections(gauge),
+      sampleQueues: (gauge) => this.sampleQueues(gauge),
+    });
+    this.http = new HttpRequestTracker(this.metrics, options, this.errors);
+    const m = this.metrics;
+    this.dbOperations = new SeriesCache(([operation, table]) => this.createDbSeries(operation, table));
+    this.cacheResults = new SeriesCache(([cache, operation, result]) =>
+      m.cacheOperationsTotal.labels({ cache, operation, result }),
+    );
+    this.backgroundTasks = new SeriesCache(([taskType]) => this.createTaskSeries(taskType));
+    this.externalCalls = new SeriesCache(([service, operation]) =>
+      this.createExternalSeries(service, operation),
+    );
+    this.authEvents = new SeriesCache(([event, result]) => m.authEventsTotal.labels({ event, result }));
+  }
+
+  /** The module's own registry. Metrics made with `@willsoto/nestjs-prometheus` providers live in prom-client's global one; `/metrics` exposes both. */
+  get registry(): Registry {
+    return this.metrics.registry;
+  }
+
+  /** False when disabled by the `enabled` option or the environment; every record method is then a no-op. */
+  get enabled(): boolean {
+    return this.options.enabled;
+  }
+
+  onModuleInit(): void {
+    if (!this.options.enabled) return;
+    const server = this.adapterHost?.httpAdapter?.getHttpServer() as Server | undefined;
+    if (server && typeof server.prependListener === 'function') this.http.attach(server);
+    activateMetricsService(this);
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.options.enabled) this.http.recognizeNotFoundRoutes(this.adapterHost?.httpAdapter?.getInstance());
+  }
+
+  onModuleDestroy(): void {
+    this.stop();
+  }
+
+  onApplicationShutdown(): void {
+    this.stop();
+  }
+
+  /**
+   * Counts one database operation and, when given, times it.
+   * @throws TypeError when a label is empty or the duration is not a finite, non-negative number.
+   */
+  recordDbOperation(operation: string, table: string, outcome: Outcome, durationSeconds?: number): void {
+    assertLabel('MetricsService.recordDbOperation', 'operation', operation);
+    assertLabel('MetricsService.recordDbOperation', 'table', table);
+    assertOneOf('MetricsService.recordDbOperation', 'outcome', outcome, OUTCOMES);
+    assertDuration('MetricsService.recordDbOperation', durationSeconds);
+    if (!this.options.enabled) return;
+    const series = this.dbOperations.get(operation, table);
+    (outcome === 'success' ? series.succeeded : series.failed).inc();
+    if (durationSeconds !== undefined) series.duration.observe(durationSeconds);
+  }
+
+  /**
+   * Counts one cache lookup as a hit or a miss.
+   * @throws TypeError when a label is empty or the result is not `hit` or `miss`.
+   */
+  recordCacheOperation(cache: string, result: 'hit' | 'miss', operation = 'get'): void {
+    assertLabel('MetricsService.recordCacheOperation', 'cache', cache);
+    assertOneOf('MetricsService.recordCacheOperation', 'result', result, CACHE_RESULTS);
+    assertLabel('MetricsService.recordCacheOperation', 'operation', operation);
+    if (!this.options.enabled) return;
+    this.cacheResults.get(cache, operation, result).inc();
+  }
+
+  /**
+   * Counts a background task's start, success or failure; a finished task may carry its duration.
+   * @throws TypeError when the task type is empty, the status unknown or the duration invalid.
+   */
+  recordBackgroundTask(taskType: string, status: BackgroundTaskStatus, durationSeconds?: number): void {
+    assertLabel('MetricsService.recordBackgroundTask', 'taskType', taskType);
+    assertOneOf('MetricsService.recordBackgroundTask', 'status', status, TASK_STATUSES);
+    assertDuration('MetricsService.recordBackgroundTask', durationSeconds);
+    if (!this.options.enabled) return;
+    const series = this.backgroundTasks.get(taskType);
+    series.count[status].inc();
+    if (durationSeconds !== undefined && status !== 'started') {
+      series.duration[status].observe(durationSeconds);
+    }
+  }
+
+  /**
+   * Counts one call to an external service and, when given, times it.
+   * @throws TypeError when a label is empty or the duration invalid.
+   */
+  recordExternalCall(service: string, operation: string, outcome: Outcome, durationSeconds?: number): void {
+    assertLabel('MetricsService.recordExternalCall', 'service', service);
+    assertLabel('MetricsService.recordExternalCall', 'operation', operation);
+    assertOneOf('MetricsService.recordExternalCall', 'outcome', outcome, OUTCOMES);
+    assertDuration('MetricsService.recordExternalCall', durationSeconds);
+    if (!this.options.enabled) return;
+    const series = this.externalCalls.get(service, operation);
+    (outcome === 'success' ? series.succeeded : series.failed).inc();
+    if (durationSeconds !== undefined) series.duration.observe(durationSeconds);
+  }
+
+  /**
+   * Counts one authentication event.
+   * @throws TypeError when the event is empty or the result is not `success` or `failure`.
+   */
+  recordAuthEvent(event: string, result: 'success' | 'failure'): void {
+    assertLabel('MetricsService.recordAuthEvent', 'event', event);
+    assertOneOf('MetricsService.recordAuthEvent', 'result', result, AUTH_RESULTS);
+    if (!this.options.enabled) return;
+    this.authEvents.get(event, result).inc();
+  }
+
+  /**
+   * Counts the exception that ends this request in `http_exceptions_total`. Only needed in an exception
+   * filter of your own that handles exceptions before the module's filter sees them.
+   */
+  recordException(response: unknown, exception: unknown): void {
+    markException(response, exception);
+  }
+
+  /**
+   * Samples a queue's length at every scrape into `queue_size{queue=name}`. Registering a name again
+   * replaces its sampler.
+   * @throws TypeError when the name is empty or the sampler is not a function.
+   */
+  registerQueue(name: string, sampler: QueueSampler): void {
+    assertLabel('MetricsService.registerQueue', 'name', name);
+    if (typeof sampler !== 'function') {
+      throw new TypeError(`MetricsService.registerQueue: "sampler" must be a function, got ${typeof sampler}`);
+    }
+    this.queues.set(name, { sampler });
+  }
+
+  /** Stops sampling a queue; its series disappears from the next scrape. */
+  unregisterQueue(name: string): void {
+    this.queues.delete(name);
+  }
+
+  /**
+   * Sets a queue's length directly, for queues that report their size as it changes.
+   * @throws TypeError when the name is empty or the size is not a finite, non-negative number.
+   */
+  setQueueSize(name: string, size: number): void {
+    assertLabel('MetricsService.setQueueSize', 'name', name);
+    if (typeof size !== 'number' || !Number.isFinite(size) || size < 0) {
+      throw new TypeError(`MetricsService.setQueueSize: "size" must be a finite number >= 0, got ${String(size)}`);
+    }
+    this.queues.set(name, { size });
+  }
+
+  /** The `/metrics/custom` summary, computed from one snapshot of the registry. */
+  async summary(): Promise<MetricsSummary> {
+    const snapshot = await this.metrics.registry.getMetricsAsJSON();
+    return summarize(snapshot, this.options.prefix, process.uptime());
+  }
+
+  /**
+   * The exposition of the module's registry and of prom-client's global one, in the format and
+   * encoding the request's `Accept` and `Accept-Encoding` headers ask for.
+   */
+  exposition(accept?: string, acceptEncoding?: string): Promise<Exposition> {
+    return renderExposition(
+      [this.metrics.registry, globalRegistry],
+      accept,
+      acceptEncoding,
+      this.options.defaultLabels,
+    );
+  }
+
+  private stop(): void {
+    deactivateMetricsService(this);
+    this.http.detach();
+  }
+
+  private async sampleQueues(gauge: Gauge<'queue'>): Promise<void> {
+    gauge.reset();
+    await Promise.all(
+      [...this.queues].map(async ([name, source]) => {
+        const size = source.sampler ? await this.sampleQueue(name, source.sampler) : source.size;
+        if (size !== undefined) gauge.set({ queue: name }, size);
+      }),
+    );
+  }
+
+  private async sampleQueue(name: string, sampler: QueueSampler): Promise<number | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`sampler did not answer within ${QUEUE_SAMPLE_TIMEOUT_MS} ms`)),
+          QUEUE_SAMPLE_TIMEOUT_MS,
+        );
+      });
+      const size = await Promise.race([Promise.resolve().then(sampler), timeout]);
+      if (typeof size !== 'number' || !Number.isFinite(size) || size < 0) {
+        throw new TypeError(`sampler returned ${String(size)}, not a finite number >= 0`);
+      }
+      return size;
+    } catch (error) {
+      this.errors.report(`the sampler of queue "${name}"`, error);
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private createDbSeries(operation: string, table: string) {
+    const m = this.metrics;
+    return {
+      succeeded: m.dbOperationsTotal.labels({ operation, table, status: 'success' }),
+      failed: m.dbOperationsTotal.labels({ operation, table, status: 'error' }),
+      duration: m.dbOperationDuration.labels({ operation, table }),
+    };
+  }
+
+  private createTaskSeries(taskType: string) {
+    const m = this.metrics;
+    const count = (status: BackgroundTaskStatus) => m.backgroundTasksTotal.labels({ task_type: taskType, status });
+    const duration = (status: BackgroundTaskStatus) =>
+      m.backgroundTaskDuration.labels({ task_type: taskType, status });
+    return {
+      count: { started: count('started'), succeeded: count('succeeded'), failed: count('failed') },
+      duration: { succeeded: duration('succeeded'), failed: duration('failed') },
+    };
+  }
+
+  private createExternalSeries(service: string, operation: string) {
+    const m = this.metrics;
+    return {
+      succeeded: m.externalCallsTotal.labels({ service, operation, status: 'success' }),
+      failed: m.externalCallsTotal.labels({ service, operation, status: 'error' }),
+      duration: m.externalCallDuration.labels({ service, operation }),
+    };
+  }
+}
+
+const OUTCOMES: readonly string[] = ['success', 'error'];
+const CACHE_RESULTS: readonly string[] = ['hit', 'miss'];
+const TASK_STATUSES: readonly string[] = ['started', 'succeeded', 'failed'];
+const AUTH_RESULTS: readonly string[] = ['success', 'failure'];

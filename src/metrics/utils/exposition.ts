@@ -1,0 +1,106 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { Registry, type Metric, type MetricObjectWithValues, type MetricValue, type RegistryContentType } from 'prom-client';
+
+const gzipAsync = promisify(gzip);
+
+export const PROMETHEUS_TEXT_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+export const OPENMETRICS_CONTENT_TYPE = Registry.OPENMETRICS_CONTENT_TYPE;
+
+export interface Exposition {
+  contentType: string;
+  body: string | Buffer;
+  /** The text before compression, for callers that want to inspect it. */
+  text: string;
+  gzipped: boolean;
+}
+
+/**
+ * Renders the given registries as one exposition, in the format the scraper asked for.
+ *
+ * prom-client renames a counter in place (dropping `_total`) when its registry renders OpenMetrics, so
+ * a later text-format scrape would name it without `_total`. Counters are therefore rendered through
+ * a stand-in that carries the OpenMetrics name, and the metric objects are never touched: one scrape
+ * cannot change the next. Earlier registries win when two hold a metric of the same name.
+ */
+export async function renderExposition(
+  registries: readonly Registry[],
+  accept: string | undefined,
+  acceptEncoding: string | undefined,
+  defaultLabels: Readonly<Record<string, string>>,
+): Promise<Exposition> {
+  const openMetrics = prefersOpenMetrics(accept);
+  const view = new Registry<RegistryContentType>();
+  view.setContentType(openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_TEXT_CONTENT_TYPE);
+  if (Object.keys(defaultLabels).length > 0) view.setDefaultLabels({ ...defaultLabels });
+  const seen = new Set<string>();
+  for (const registry of registries) {
+    for (const metric of registry.getMetricsAsArray() as unknown as RenderableMetric[]) {
+      if (seen.has(metric.name)) continue;
+      seen.add(metric.name);
+      view.registerMetric((openMetrics ? openMetricsView(metric) : metric) as unknown as Metric);
+    }
+  }
+  const text = await view.metrics();
+  if (!acceptsGzip(acceptEncoding)) {
+    return { contentType: view.contentType, body: text, text, gzipped: false };
+  }
+  return { contentType: view.contentType, body: await gzipAsync(text), text, gzipped: true };
+}
+
+/** What the registry needs of a metric to render it; prom-client's typings do not expose it. */
+interface RenderableMetric {
+  name: string;
+  help: string;
+  type: string;
+  get(): Promise<MetricObjectWithValues<MetricValue<string>>>;
+}
+
+function openMetricsView(metric: RenderableMetric): RenderableMetric {
+  if (metric.type !== 'counter') return metric;
+  const familyName = metric.name.replace(/_total$/, '');
+  return {
+    name: familyName,
+    help: metric.help,
+    type: metric.type,
+    get: async () => ({ ...(await metric.get()), name: familyName }),
+  };
+}
+
+/**
+ * True when the Accept header ranks OpenMetrics at least as high as the classic text format, as a
+ * Prometheus server's does.
+ */
+export function prefersOpenMetrics(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let openMetrics = 0;
+  let text = 0;
+  for (const range of accept.slice(0, 4096).split(',')) {
+    const [mediaType, ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    const quality = qualityOf(params);
+    if (mediaType === 'application/openmetrics-text') openMetrics = Math.max(openMetrics, quality);
+    else if (mediaType === 'text/plain' || mediaType === '*/*' || mediaType === 'text/*') {
+      text = Math.max(text, quality);
+    }
+  }
+  return openMetrics > 0 && openMetrics >= text;
+}
+
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  if (!acceptEncoding) return false;
+  for (const coding of acceptEncoding.slice(0, 4096).split(',')) {
+    const [name, ...params] = coding.split(';').map((part) => part.trim().toLowerCase());
+    if ((name === 'gzip' || name === 'x-gzip') && qualityOf(params) > 0) return true;
+  }
+  return false;
+}
+
+function qualityOf(params: string[]): number {
+  for (const param of params) {
+    if (param.startsWith('q=')) {
+      const quality = Number(param.slice(2));
+      return Number.isFinite(quality) ? Math.min(Math.max(quality, 0), 1) : 0;
+    }
+  }
+  return 1;
+}

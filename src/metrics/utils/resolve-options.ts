@@ -1,0 +1,256 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DEFAULT_DURATION_BUCKETS,
+  DEFAULT_ENABLE_ENV_VAR,
+  DEFAULT_SIZE_BUCKETS,
+} from '../metrics.constants.js';
+import type {
+  MetricsModuleOptions,
+  ResolvedMetricsOptions,
+} from '../interfaces/metrics-module-options.interface.js';
+
+/** Thrown at bootstrap when an option is invalid; the message names the option. */
+export class MetricsOptionsError extends Error {
+  constructor(option: string, problem: string) {
+    super(`MetricsModule: option "${option}" ${problem}`);
+    this.name = 'MetricsOptionsError';
+  }
+}
+
+const KNOWN_OPTIONS = new Set<keyof MetricsModuleOptions>([
+  'path',
+  'customPath',
+  'enabled',
+  'envVarName',
+  'excludePaths',
+  'groupStatusCodes',
+  'inProgressLabels',
+  'durationBuckets',
+  'sizeBuckets',
+  'prefix',
+  'defaultLabels',
+  'defaultMetrics',
+  'appName',
+  'appVersion',
+  'auth',
+]);
+
+const METRIC_PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
+
+/**
+ * Validates user options and merges the defaults, once, at bootstrap. Nothing else in the library reads
+ * raw options.
+ * @throws MetricsOptionsError naming the first invalid option.
+ */
+export function resolveMetricsOptions(
+  options: MetricsModuleOptions | undefined = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedMetricsOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new MetricsOptionsError('(options)', 'must be an object');
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key as keyof MetricsModuleOptions)) {
+      throw new MetricsOptionsError(key, 'is not a known option');
+    }
+  }
+
+  const envVarName = optionalString(options, 'envVarName') ?? DEFAULT_ENABLE_ENV_VAR;
+  const path = routePath(options, 'path', '/metrics');
+  const customPath = routePath(options, 'customPath', '/metrics/custom');
+  if (path === customPath) {
+    throw new MetricsOptionsError('customPath', `must differ from "path" (both are "${path}")`);
+  }
+  const packageInfo = readWorkingDirectoryPackage();
+
+  return {
+    path,
+    customPath,
+    enabled: optionalBoolean(options, 'enabled', true) && enabledByEnvironment(envVarName, env),
+    ...excludeRules(options.excludePaths),
+    groupStatusCodes: optionalBoolean(options, 'groupStatusCodes', false),
+    inProgressLabels: optionalBoolean(options, 'inProgressLabels', true),
+    durationBuckets: buckets(options, 'durationBuckets', DEFAULT_DURATION_BUCKETS),
+    sizeBuckets: buckets(options, 'sizeBuckets', DEFAULT_SIZE_BUCKETS),
+    prefix: metricPrefix(options.prefix),
+    defaultLabels: defaultLabels(options.defaultLabels),
+    defaultMetrics: defaultMetrics(options.defaultMetrics),
+    appName: optionalString(options, 'appName') ?? packageInfo.name,
+    appVersion: optionalString(options, 'appVersion') ?? packageInfo.version,
+    auth: auth(options.auth),
+  };
+}
+
+function optionalString(options: MetricsModuleOptions, key: keyof MetricsModuleOptions) {
+  const value = options[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new MetricsOptionsError(key, `must be a non-empty string, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function optionalBoolean(
+  options: MetricsModuleOptions,
+  key: keyof MetricsModuleOptions,
+  fallback: boolean,
+): boolean {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new MetricsOptionsError(key, `must be true or false, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function routePath(options: MetricsModuleOptions, key: 'path' | 'customPath', fallback: string) {
+  const value = optionalString(options, key) ?? fallback;
+  if (!/^\/?[A-Za-z0-9._~\-/:]*$/.test(value) || value.includes('//')) {
+    throw new MetricsOptionsError(key, `must be a plain route path like "${fallback}", got "${value}"`);
+  }
+  const withSlash = value.startsWith('/') ? value : `/${value}`;
+  return withSlash.length > 1 && withSlash.endsWith('/') ? withSlash.slice(0, -1) : withSlash;
+}
+
+function enabledByEnvironment(envVarName: string, env: NodeJS.ProcessEnv): boolean {
+  const raw = env[envVarName];
+  if (raw === undefined || raw.trim() === '') return true;
+  const word = raw.trim().toLowerCase();
+  if (FALSE_WORDS.has(word)) return false;
+  if (TRUE_WORDS.has(word)) return true;
+  throw new MetricsOptionsError(
+    'enabled',
+    `is set by the environment variable ${envVarName}="${raw}", which is neither true/1/yes/on nor false/0/no/off`,
+  );
+}
+
+function excludeRules(value: MetricsModuleOptions['excludePaths']) {
+  const excludePaths = new Set<string>();
+  const excludePatterns: RegExp[] = [];
+  if (value === undefined) return { excludePaths, excludePatterns };
+  if (!Array.isArray(value)) {
+    throw new MetricsOptionsError('excludePaths', `must be an array, got ${describe(value)}`);
+  }
+  value.forEach((entry, index) => {
+    if (entry instanceof RegExp) {
+      // A global or sticky RegExp keeps state between test() calls and would match every other request.
+      excludePatterns.push(new RegExp(entry.source, entry.flags.replace(/[gy]/g, '')));
+    } else if (typeof entry === 'string' && entry.startsWith('/')) {
+      excludePaths.add(entry);
+    } else {
+      throw new MetricsOptionsError(
+        `excludePaths[${index}]`,
+        `must be a path starting with "/" or a RegExp, got ${describe(entry)}`,
+      );
+    }
+  });
+  return { excludePaths, excludePatterns };
+}
+
+function buckets(
+  options: MetricsModuleOptions,
+  key: 'durationBuckets' | 'sizeBuckets',
+  fallback: readonly number[],
+): number[] {
+  const value = options[key];
+  if (value === undefined) return [...fallback];
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new MetricsOptionsError(key, `must be a non-empty array of numbers, got ${describe(value)}`);
+  }
+  value.forEach((bound, index) => {
+    if (typeof bound !== 'number' || !Number.isFinite(bound) || bound <= 0) {
+      throw new MetricsOptionsError(key, `must hold finite numbers above 0; item ${index} is ${describe(bound)}`);
+    }
+    if (index > 0 && bound <= value[index - 1]) {
+      throw new MetricsOptionsError(key, `must be strictly increasing; item ${index} (${bound}) is not`);
+    }
+  });
+  return [...value];
+}
+
+function metricPrefix(value: unknown): string {
+  if (value === undefined || value === '') return '';
+  if (typeof value !== 'string' || !METRIC_PREFIX.test(value)) {
+    throw new MetricsOptionsError(
+      'prefix',
+      `must start with a letter, "_" or ":" and hold only letters, digits, "_" and ":", got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function defaultLabels(value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new MetricsOptionsError('defaultLabels', `must be an object of strings, got ${describe(value)}`);
+  }
+  const labels: Record<string, string> = {};
+  for (const [name, labelValue] of Object.entries(value)) {
+    if (!LABEL_NAME.test(name) || name.startsWith('__')) {
+      throw new MetricsOptionsError(`defaultLabels.${name}`, 'is not a valid Prometheus label name');
+    }
+    if (typeof labelValue !== 'string') {
+      throw new MetricsOptionsError(`defaultLabels.${name}`, `must be a string, got ${describe(labelValue)}`);
+    }
+    labels[name] = labelValue;
+  }
+  return labels;
+}
+
+function defaultMetrics(value: unknown): ResolvedMetricsOptions['defaultMetrics'] {
+  if (value === undefined || value === true) return {};
+  if (value === false) return false;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new MetricsOptionsError('defaultMetrics', `must be true, false or an object, got ${describe(value)}`);
+  }
+  return value as ResolvedMetricsOptions['defaultMetrics'];
+}
+
+function auth(value: unknown): ResolvedMetricsOptions['auth'] {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object') {
+    throw new MetricsOptionsError('auth', `must be { bearerToken } or { username, password }, got ${describe(value)}`);
+  }
+  const candidate = value as Record<string, unknown>;
+  const keys = Object.keys(candidate).sort().join(',');
+  if (keys === 'bearerToken') {
+    if (typeof candidate.bearerToken !== 'string' || candidate.bearerToken === '') {
+      throw new MetricsOptionsError('auth.bearerToken', 'must be a non-empty string');
+    }
+    return { bearerToken: candidate.bearerToken };
+  }
+  if (keys === 'password,username') {
+    const { username, password } = candidate;
+    if (typeof username !== 'string' || username === '' || username.includes(':')) {
+      throw new MetricsOptionsError('auth.username', 'must be a non-empty string without ":"');
+    }
+    if (typeof password !== 'string' || password === '') {
+      throw new MetricsOptionsError('auth.password', 'must be a non-empty string');
+    }
+    return { username, password };
+  }
+  throw new MetricsOptionsError('auth', `must be { bearerToken } or { username, password }, got keys [${keys}]`);
+}
+
+function readWorkingDirectoryPackage(): { name: string; version: string } {
+  try {
+    const parsed = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as Record<string, unknown>;
+    return {
+      name: typeof parsed.name === 'string' ? parsed.name : 'unknown',
+      version: typeof parsed.version === 'string' ? parsed.version : 'unknown',
+    };
+  } catch {
+    return { name: 'unknown', version: 'unknown' };
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `"${value}"`;
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : String(value);
+}

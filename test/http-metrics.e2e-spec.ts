@@ -1,0 +1,347 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { createFixture, gate, type Fixture } from './fixtures/fixture-app.js';
+import { labelValues, sumOf, valueOf } from './support/exposition.js';
+
+const REQUESTS = 'http_requests_total';
+const IN_PROGRESS = 'http_requests_in_progress';
+const DURATION_COUNT = 'http_request_duration_seconds_count';
+const EXCEPTIONS = 'http_exceptions_total';
+
+let fixture: Fixture | undefined;
+afterEach(async () => {
+  gate.releaseAll();
+  await fixture?.close();
+  fixture = undefined;
+});
+
+async function versionedFixture(extra: Parameters<typeof createFixture>[0] = {}) {
+  fixture = await createFixture({
+    globalPrefix: 'api',
+    keepMetricsAtRoot: true,
+    versioned: true,
+    ...extra,
+  });
+  return { fixture, http: request(fixture.app.getHttpServer()) };
+}
+
+/** Polls the exposition until `ready` holds; the response `close` event lands a tick after the client sees the end. */
+async function scrapeUntil(f: Fixture, ready: (text: string) => boolean): Promise<string> {
+  let text = '';
+  for (let attempt = 0; attempt < 200; attempt++) {
+    text = await f.scrape();
+    if (ready(text)) return text;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return text;
+}
+
+describe('HTTP request metrics', () => {
+  it('labels each response by route template with prefix and version, never by raw path or query', async () => {
+    const { fixture, http } = await versionedFixture();
+    await http.get('/api/v1/things/1?q=secret').expect(200);
+    await http.get('/api/v1/things/2').expect(200);
+    await http.get('/api/v1/things/3?token=abc').expect(200);
+
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 3);
+    expect(
+      valueOf(text, REQUESTS, {
+        method: 'GET',
+        endpoint: '/api/v1/things/:id',
+        status_code: '200',
+      }),
+    ).toBe(3);
+    expect(labelValues(text, REQUESTS, 'endpoint')).toEqual(['/api/v1/things/:id']);
+    expect(valueOf(text, DURATION_COUNT, { method: 'GET', endpoint: '/api/v1/things/:id' })).toBe(
+      3,
+    );
+    expect(text).not.toContain('secret');
+    expect(text).not.toContain('/api/v1/things/1');
+  });
+
+  it('counts every kind of ending exactly once, with the status the client saw', async () => {
+    const { fixture, http } = await versionedFixture();
+    await http.get('/api/v1/things/1').expect(200);
+    await http.get('/api/v1/things/1/missing').expect(404);
+    await http.get('/api/v1/things/1/crash').expect(500);
+    await http.get('/api/v1/things/1/guarded').expect(403);
+    await http.get('/api/v1/things/not-a-number').expect(400);
+    await http.post('/api/v1/things').send({}).expect(400);
+    await http.post('/api/v1/things').send({ name: 'x' }).expect(201);
+    await http.get('/no/such/route/42').expect(404);
+    await http.get('/another/random/path?x=1').expect(404);
+
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 9);
+    const count = (endpoint: string, status: string, method = 'GET') =>
+      valueOf(text, REQUESTS, { method, endpoint, status_code: status });
+    expect(count('/api/v1/things/:id', '200')).toBe(1);
+    expect(count('/api/v1/things/:id/missing', '404')).toBe(1);
+    expect(count('/api/v1/things/:id/crash', '500')).toBe(1);
+    expect(count('/api/v1/things/:id/guarded', '403')).toBe(1);
+    expect(count('/api/v1/things/:id', '400')).toBe(1);
+    expect(count('/api/v1/things', '400', 'POST')).toBe(1);
+    expect(count('/api/v1/things', '201', 'POST')).toBe(1);
+    expect(count('<unmatched>', '404')).toBe(2);
+    expect(sumOf(text, REQUESTS)).toBe(9);
+    expect(sumOf(text, DURATION_COUNT)).toBe(9);
+    expect(labelValues(text, REQUESTS, 'endpoint')).toEqual([
+      '/api/v1/things',
+      '/api/v1/things/:id',
+      '/api/v1/things/:id/crash',
+      '/api/v1/things/:id/guarded',
+      '/api/v1/things/:id/missing',
+      '<unmatched>',
+    ]);
+  });
+
+  it('counts each exception once by class, with method, endpoint and final status', async () => {
+    const { fixture, http } = await versionedFixture();
+    await http.get('/api/v1/things/1/missing').expect(404);
+    await http.get('/api/v1/things/1/crash').expect(500);
+    await http.get('/api/v1/things/1/crash').expect(500);
+    await http.get('/api/v1/things/1/guarded').expect(403);
+    await http.get('/api/v1/things/1').expect(200);
+
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 5);
+    expect(
+      valueOf(text, EXCEPTIONS, {
+        exception_type: 'NotFoundException',
+        endpoint: '/api/v1/things/:id/missing',
+        status_code: '404',
+        method: 'GET',
+      }),
+    ).toBe(1);
+    expect(
+      valueOf(text, EXCEPTIONS, {
+        exception_type: 'TypeError',
+        endpoint: '/api/v1/things/:id/crash',
+        status_code: '500',
+      }),
+    ).toBe(2);
+    expect(
+      valueOf(text, EXCEPTIONS, {
+        exception_type: 'ForbiddenException',
+        endpoint: '/api/v1/things/:id/guarded',
+        status_code: '403',
+      }),
+    ).toBe(1);
+    expect(sumOf(text, EXCEPTIONS)).toBe(4);
+  });
+
+  it('answers exceptions exactly as Nest does without the module', async () => {
+    const bare = await createFixture({
+      metrics: { enabled: false },
+      globalPrefix: 'api',
+      versioned: true,
+    });
+    const { http } = await versionedFixture();
+    try {
+      for (const path of [
+        '/api/v1/things/1/missing',
+        '/api/v1/things/1/crash',
+        '/api/v1/things/1/guarded',
+        '/api/v1/things/x',
+      ]) {
+        const expected = await request(bare.app.getHttpServer()).get(path);
+        const actual = await http.get(path);
+        expect(actual.status).toBe(expected.status);
+        expect(actual.body).toEqual(expected.body);
+        expect(actual.headers['content-type']).toBe(expected.headers['content-type']);
+        expect(actual.headers['content-length']).toBe(expected.headers['content-length']);
+      }
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('leaves exception filters of the app itself in charge', async () => {
+    @Catch(TypeError)
+    class TeapotFilter implements ExceptionFilter {
+      catch(_exception: TypeError, host: ArgumentsHost) {
+        host.switchToHttp().getResponse().status(418).json({ teapot: true });
+      }
+    }
+    const { fixture, http } = await versionedFixture({
+      configure: (app) => app.useGlobalFilters(new TeapotFilter()),
+    });
+    const response = await http.get('/api/v1/things/1/crash').expect(418);
+    expect(response.body).toEqual({ teapot: true });
+    await http.get('/api/v1/things/1/missing').expect(404);
+
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 2);
+    expect(
+      valueOf(text, REQUESTS, { endpoint: '/api/v1/things/:id/crash', status_code: '418' }),
+    ).toBe(1);
+    // The app's filter handled the TypeError; the module's filter saw only the NotFoundException.
+    expect(valueOf(text, EXCEPTIONS, { exception_type: 'NotFoundException' })).toBe(1);
+    expect(sumOf(text, EXCEPTIONS)).toBe(1);
+  });
+
+  it('counts streamed responses once, when they end, with the bytes sent', async () => {
+    const { fixture, http } = await versionedFixture();
+    const file = await http
+      .get('/api/v1/things/1/file')
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done(null, Buffer.concat(chunks).toString()));
+      })
+      .expect(200);
+    expect(file.body).toBe('a'.repeat(1000) + 'b'.repeat(500));
+    expect(file.headers['content-length']).toBeUndefined();
+    const events = await http.get('/api/v1/things/1/events').expect(200);
+    expect(events.text.match(/^data: /gm)).toHaveLength(3);
+
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 2);
+    expect(
+      valueOf(text, REQUESTS, { endpoint: '/api/v1/things/:id/file', status_code: '200' }),
+    ).toBe(1);
+    expect(
+      valueOf(text, REQUESTS, { endpoint: '/api/v1/things/:id/events', status_code: '200' }),
+    ).toBe(1);
+    expect(
+      valueOf(text, 'http_response_size_bytes_count', { endpoint: '/api/v1/things/:id/file' }),
+    ).toBe(1);
+    // Chunked: the body plus its chunk framing, measured on the socket.
+    const fileBytes = valueOf(text, 'http_response_size_bytes_sum', {
+      endpoint: '/api/v1/things/:id/file',
+    })!;
+    expect(fileBytes).toBeGreaterThanOrEqual(1500);
+    expect(fileBytes).toBeLessThan(1600);
+  });
+
+  it('records declared request and response sizes exactly', async () => {
+    const { fixture, http } = await versionedFixture();
+    const body = JSON.stringify({ name: 'sized' });
+    const response = await http
+      .post('/api/v1/things')
+      .set('content-type', 'application/json')
+      .send(body)
+      .expect(201);
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 1);
+    expect(
+      valueOf(text, 'http_request_size_bytes_sum', { method: 'POST', endpoint: '/api/v1/things' }),
+    ).toBe(body.length);
+    expect(
+      valueOf(text, 'http_response_size_bytes_sum', { method: 'POST', endpoint: '/api/v1/things' }),
+    ).toBe(Number(response.headers['content-length']));
+    expect(
+      valueOf(text, 'http_request_size_bytes_bucket', {
+        method: 'POST',
+        endpoint: '/api/v1/things',
+        le: '64',
+      }),
+    ).toBe(1);
+  });
+
+  it('tracks requests in progress and returns to 0 after normal and aborted requests', async () => {
+    const { fixture } = await versionedFixture();
+    const server = fixture.app.getHttpServer() as http.Server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const slow = { method: 'GET', endpoint: '/api/v1/things/:id/slow' };
+
+    const completed = fetch(`http://127.0.0.1:${port}/api/v1/things/1/slow`);
+    const aborted = http.get(`http://127.0.0.1:${port}/api/v1/things/2/slow`);
+    aborted.on('error', () => undefined);
+    while (gate.arrived < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    const during = await fixture.scrape();
+    expect(valueOf(during, IN_PROGRESS, slow)).toBe(2);
+    expect(valueOf(during, IN_PROGRESS, { endpoint: '/metrics' })).toBeUndefined();
+
+    aborted.destroy();
+    const afterAbort = await scrapeUntil(fixture, (t) => valueOf(t, IN_PROGRESS, slow) === 1);
+    expect(valueOf(afterAbort, IN_PROGRESS, slow)).toBe(1);
+    expect(valueOf(afterAbort, REQUESTS, { ...slow, status_code: '499' })).toBe(1);
+
+    gate.releaseAll();
+    expect((await completed).status).toBe(200);
+    const after = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 2);
+    expect(valueOf(after, IN_PROGRESS, slow)).toBe(0);
+    expect(valueOf(after, REQUESTS, { ...slow, status_code: '200' })).toBe(1);
+    expect(valueOf(after, REQUESTS, { ...slow, status_code: '499' })).toBe(1);
+    expect(sumOf(after, IN_PROGRESS)).toBe(0);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('records non-standard methods as _OTHER', async () => {
+    const { fixture } = await versionedFixture();
+    const server = fixture.app.getHttpServer() as http.Server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    for (const method of ['PROPFIND', 'MKCOL', 'PURGE']) {
+      await new Promise<void>((resolve, reject) =>
+        http
+          .request({ host: '127.0.0.1', port, method, path: '/api/v1/things/1' }, (res) =>
+            res.resume().on('end', resolve),
+          )
+          .on('error', reject)
+          .end(),
+      );
+    }
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 3);
+    expect(labelValues(text, REQUESTS, 'method')).toEqual(['_OTHER']);
+    expect(
+      valueOf(text, REQUESTS, { method: '_OTHER', endpoint: '<unmatched>', status_code: '404' }),
+    ).toBe(3);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('does not record the metrics endpoints or excluded paths', async () => {
+    const { fixture, http } = await versionedFixture({
+      metrics: {
+        excludePaths: ['/api/v1/things/:id/missing', /^\/api\/v1\/things\/\d+\/file$/, '/no/such'],
+      },
+    });
+    await http.get('/metrics').expect(200);
+    await http.get('/metrics/custom').expect(200);
+    await http.get('/api/v1/things/1/missing').expect(404);
+    await http.get('/api/v1/things/1/file').expect(200);
+    await http.get('/no/such').expect(404);
+    await http.get('/api/v1/things/1').expect(200);
+
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 1);
+    expect(sumOf(text, REQUESTS)).toBe(1);
+    expect(valueOf(text, REQUESTS, { endpoint: '/api/v1/things/:id', status_code: '200' })).toBe(1);
+    expect(sumOf(text, EXCEPTIONS)).toBe(0);
+  });
+
+  it('groups status codes into classes when asked', async () => {
+    const { fixture, http } = await versionedFixture({ metrics: { groupStatusCodes: true } });
+    await http.get('/api/v1/things/1').expect(200);
+    await http.post('/api/v1/things').send({ name: 'a' }).expect(201);
+    await http.get('/api/v1/things/1/crash').expect(500);
+    await http.get('/nowhere').expect(404);
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 4);
+    expect(labelValues(text, REQUESTS, 'status_code')).toEqual(['2xx', '4xx', '5xx']);
+    expect(
+      valueOf(text, REQUESTS, {
+        method: 'GET',
+        endpoint: '/api/v1/things/:id',
+        status_code: '2xx',
+      }),
+    ).toBe(1);
+    expect(valueOf(text, EXCEPTIONS, { exception_type: 'TypeError', status_code: '5xx' })).toBe(1);
+  });
+
+  it('serves the endpoints under the global prefix unless excluded from it', async () => {
+    fixture = await createFixture({ globalPrefix: 'api' });
+    await request(fixture.app.getHttpServer()).get('/metrics').expect(404);
+    const text = await fixture.scrape('/api/metrics');
+    expect(text).toContain('# TYPE http_requests_total counter');
+    await request(fixture.app.getHttpServer()).get('/api/metrics/custom').expect(200);
+  });
+
+  it('keeps a single in-progress series when inProgressLabels is false', async () => {
+    const { fixture, http } = await versionedFixture({ metrics: { inProgressLabels: false } });
+    await http.get('/api/v1/things/1').expect(200);
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 1);
+    expect(valueOf(text, IN_PROGRESS, {})).toBe(0);
+    expect(text).toMatch(/^http_requests_in_progress 0$/m);
+  });
+});

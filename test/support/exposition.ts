@@ -1,0 +1,53 @@
+/**
+ * Reads a Prometheus text exposition into samples, so tests can assert exact values of exact series.
+ */
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+const SAMPLE_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\S+)?$/;
+const LABEL_PAIR = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+
+export function parseExposition(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = SAMPLE_LINE.exec(line);
+    if (!match) throw new Error(`Unparseable exposition line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? '').matchAll(LABEL_PAIR)) {
+      labels[pair[1]] = pair[2].replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+    }
+    samples.push({ name: match[1], labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+/** The samples of one metric whose labels include all of `labels`. */
+export function samplesOf(text: string, name: string, labels: Record<string, string> = {}): Sample[] {
+  return parseExposition(text).filter(
+    (sample) =>
+      sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+  );
+}
+
+/** The value of the one series that matches, or undefined when none does; throws when several do. */
+export function valueOf(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const matches = samplesOf(text, name, labels);
+  if (matches.length > 1) {
+    throw new Error(`${matches.length} series of ${name} match ${JSON.stringify(labels)}`);
+  }
+  return matches[0]?.value;
+}
+
+/** Sum over every series that matches. */
+export function sumOf(text: string, name: string, labels: Record<string, string> = {}): number {
+  return samplesOf(text, name, labels).reduce((total, sample) => total + sample.value, 0);
+}
+
+/** Every distinct value one label takes in a metric. */
+export function labelValues(text: string, name: string, label: string): string[] {
+  return [...new Set(samplesOf(text, name).map((sample) => sample.labels[label]))].sort();
+}
