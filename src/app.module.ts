@@ -18,7 +18,6 @@ export const APP_NAME = 'nestjs-instrumentator-demo';
         const bearerToken = config.get<string>('METRICS_AUTH_TOKEN');
         return {
           appName: APP_NAME,
-          enabled: config.get<string>('ENABLE_METRICS')?.toLowerCase() !== 'false',
           auth: bearerToken ? { bearerToken } : undefined,
         };
       },

@@ -2,29 +2,10 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createApp } from '../src/app.factory.js';
 import { DEMO_USER } from '../src/database/database.schema.js';
+import { valueOf } from './support/exposition.js';
 
 const METRICS_TOKEN = 'e2e-metrics-token';
 const ENV_KEYS = ['DATABASE_PATH', 'METRICS_AUTH_TOKEN', 'ENABLE_METRICS'] as const;
-
-/** Value of the one sample of `name` whose labels include all of `labels`, or undefined. */
-function sampleValue(
-  exposition: string,
-  name: string,
-  labels: Record<string, string>,
-): number | undefined {
-  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
-  const matches = exposition
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`))
-    .filter((line) => {
-      const labelSet = line.slice(line.indexOf('{') + 1, line.lastIndexOf('}')).split(',');
-      return wanted.every((pair) => labelSet.includes(pair));
-    });
-  if (matches.length !== 1) {
-    return undefined;
-  }
-  return Number(matches[0].slice(matches[0].lastIndexOf(' ') + 1));
-}
 
 describe('demo service (e2e)', () => {
   const savedEnv: Partial<Record<(typeof ENV_KEYS)[number], string>> = {};
@@ -68,10 +49,10 @@ describe('demo service (e2e)', () => {
 
       const cacheGet = { cache: 'users', operation: 'get' };
       expect(
-        sampleValue(response.text, 'cache_operations_total', { ...cacheGet, result: 'miss' }),
+        valueOf(response.text, 'cache_operations_total', { ...cacheGet, result: 'miss' }),
       ).toBe(1);
       expect(
-        sampleValue(response.text, 'cache_operations_total', { ...cacheGet, result: 'hit' }),
+        valueOf(response.text, 'cache_operations_total', { ...cacheGet, result: 'hit' }),
       ).toBe(1);
     });
 

@@ -133,7 +133,7 @@ export interface RunResult {
 export function runBinary(
   binaryPath: string,
   args: readonly string[],
-  options: Pick<SpawnSyncOptions, 'cwd' | 'env' | 'timeout'> = {},
+  options: Pick<SpawnSyncOptions, 'cwd' | 'env' | 'timeout' | 'input'> = {},
 ): RunResult {
   const result = spawnSync(binaryPath, args, { timeout: 60_000, ...options, encoding: 'utf8' });
   if (result.error) throw result.error;

@@ -1,0 +1,142 @@
+/**
+ * Packs the library as it would be published, installs the tarball into a throwaway Nest app and boots
+ * that app in its own Node process: proof that the package holds what a user needs, and nothing of the
+ * demo.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { valueOf } from './support/exposition.js';
+
+const root = process.cwd();
+const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+let workDir: string;
+let tarball: string;
+let app: ChildProcess | undefined;
+
+const CONSUMER_APP = `
+import 'reflect-metadata';
+import { Controller, Get, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MetricsModule, TrackDbOperation } from 'nestjs-instrumentator';
+
+class Store {
+  find() { return { hello: 'world' }; }
+}
+// What TypeScript emits for a method decorator, written out by hand in plain JavaScript.
+Object.defineProperty(Store.prototype, 'find', Reflect.decorate([TrackDbOperation('select', 'greetings')],
+  Store.prototype, 'find', Object.getOwnPropertyDescriptor(Store.prototype, 'find')));
+
+class HelloController {
+  constructor() { this.store = new Store(); }
+  hello() { return this.store.find(); }
+}
+Reflect.decorate([Get('hello')], HelloController.prototype, 'hello',
+  Object.getOwnPropertyDescriptor(HelloController.prototype, 'hello'));
+Reflect.decorate([Controller()], HelloController);
+
+class AppModule {}
+Reflect.decorate([Module({ imports: [MetricsModule.forRoot()], controllers: [HelloController] })], AppModule);
+
+const app = await NestFactory.create(AppModule, { logger: false });
+await app.listen(0, '127.0.0.1');
+process.stdout.write('LISTENING ' + app.getHttpServer().address().port + '\\n');
+process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
+`;
+
+function run(command: string, args: string[], cwd: string): string {
+  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
+}
+
+beforeAll(() => {
+  workDir = mkdtempSync(join(tmpdir(), 'instrumentator-pack-'));
+  // Staged copy, so packing never rewrites the dist/ that other suites may be running.
+  const stage = join(workDir, 'stage');
+  run('npx', ['tsc', '-p', join(root, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')], root);
+  copyFileSync(join(root, 'package.json'), join(stage, 'package.json'));
+  copyFileSync(join(root, 'README.md'), join(stage, 'README.md'));
+  const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', workDir], stage));
+  tarball = join(workDir, packed[0].filename);
+}, 180_000);
+
+afterAll(() => {
+  app?.kill('SIGKILL');
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('the published package', () => {
+  it('holds the library and its types, and none of the demo or the tests', () => {
+    const files = run('tar', ['tzf', tarball], workDir).trim().split('\n').sort();
+    expect(files).toContain('package/dist/metrics/index.js');
+    expect(files).toContain('package/dist/metrics/index.d.ts');
+    expect(files).toContain('package/dist/metrics/metrics.module.js');
+    expect(files).toContain('package/package.json');
+    expect(files).toContain('package/README.md');
+    expect(files.filter((file) => !file.startsWith('package/dist/metrics/') && !/^package\/(package\.json|README\.md)$/.test(file))).toEqual([]);
+    expect(files.filter((file) => /\.(spec|e2e-spec)\./.test(file) || file.endsWith('.map'))).toEqual([]);
+  });
+
+  it('declares Nest, prom-client, reflect-metadata and rxjs as peers', () => {
+    expect(Object.keys(rootPackage.peerDependencies).sort()).toEqual([
+      '@nestjs/common',
+      '@nestjs/core',
+      'prom-client',
+      'reflect-metadata',
+      'rxjs',
+    ]);
+    expect(rootPackage.main).toBe('dist/metrics/index.js');
+    expect(rootPackage.types).toBe('dist/metrics/index.d.ts');
+  });
+
+  it('installs into another Nest 12 app that boots and serves http_requests_total', async () => {
+    const consumer = join(workDir, 'consumer');
+    const pin = (name: string) => rootPackage.devDependencies[name] as string;
+    run('mkdir', ['-p', consumer], workDir);
+    writeFileSync(
+      join(consumer, 'package.json'),
+      JSON.stringify({
+        name: 'consumer-app',
+        private: true,
+        type: 'module',
+        dependencies: {
+          'nestjs-instrumentator': `file:${tarball}`,
+          '@nestjs/common': pin('@nestjs/common'),
+          '@nestjs/core': pin('@nestjs/core'),
+          '@nestjs/platform-express': pin('@nestjs/platform-express'),
+          'prom-client': pin('prom-client'),
+          'reflect-metadata': pin('reflect-metadata'),
+          rxjs: pin('rxjs'),
+        },
+      }),
+    );
+    writeFileSync(join(consumer, 'app.mjs'), CONSUMER_APP);
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], consumer);
+
+    app = spawn(process.execPath, ['app.mjs'], { cwd: consumer, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    app.stderr!.on('data', (chunk) => (stderr += chunk));
+    const port = await new Promise<number>((resolve, reject) => {
+      let stdout = '';
+      app!.stdout!.on('data', (chunk) => {
+        stdout += chunk;
+        const match = /LISTENING (\d+)/.exec(stdout);
+        if (match) resolve(Number(match[1]));
+      });
+      app!.on('exit', (code) => reject(new Error(`consumer app exited with ${code}: ${stderr}`)));
+    });
+    const base = `http://127.0.0.1:${port}`;
+    expect(await (await fetch(`${base}/hello`)).json()).toEqual({ hello: 'world' });
+    let text = '';
+    for (let attempt = 0; attempt < 50 && valueOf(text, 'http_requests_total', { endpoint: '/hello' }) !== 1; attempt++) {
+      text = await (await fetch(`${base}/metrics`)).text();
+    }
+    expect(valueOf(text, 'http_requests_total', { method: 'GET', endpoint: '/hello', status_code: '200' })).toBe(1);
+    expect(valueOf(text, 'database_operations_total', { operation: 'select', table: 'greetings', status: 'success' })).toBe(1);
+    expect(valueOf(text, 'app_info', { name: 'consumer-app' })).toBe(1);
+    app.kill('SIGTERM');
+    await new Promise((resolve) => app!.once('exit', resolve));
+    app = undefined;
+  }, 120_000);
+});
