@@ -97,6 +97,19 @@ describe('HTTP request metrics', () => {
     ]);
   });
 
+  it('counts paths Nest answers with its own not-found routes as <unmatched>', async () => {
+    const { fixture, http } = await versionedFixture();
+    await http.get('/api/v1/nothing/here').expect(404);
+    await http.get('/api/zzz').expect(404);
+    await http.post('/metrics').expect(404);
+    await http.delete('/metrics/custom').expect(404);
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 4);
+    expect(labelValues(text, REQUESTS, 'endpoint')).toEqual(['<unmatched>']);
+    expect(valueOf(text, REQUESTS, { method: 'GET', endpoint: '<unmatched>', status_code: '404' })).toBe(2);
+    expect(valueOf(text, REQUESTS, { method: 'POST', endpoint: '<unmatched>', status_code: '404' })).toBe(1);
+    expect(valueOf(text, REQUESTS, { method: 'DELETE', endpoint: '<unmatched>', status_code: '404' })).toBe(1);
+  });
+
   it('counts each exception once by class, with method, endpoint and final status', async () => {
     const { fixture, http } = await versionedFixture();
     await http.get('/api/v1/things/1/missing').expect(404);
