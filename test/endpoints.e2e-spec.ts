@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { ConsoleLogger } from '@nestjs/common';
 import http, { type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -7,6 +6,7 @@ import request from 'supertest';
 import { createFixture, type Fixture } from './fixtures/fixture-app.js';
 import { parseExposition, sumOf, valueOf } from './support/exposition.js';
 import { describeWithBinary, runBinary } from './support/promtool.js';
+import { RecordingLogger } from './support/recording-logger.js';
 
 const OPENMETRICS = 'application/openmetrics-text; version=1.0.0';
 /** What a Prometheus 2.x server sends when it scrapes. */
@@ -105,19 +105,14 @@ describe('/metrics exposition', () => {
   });
 
   it('logs nothing at error level while serving scrapes', async () => {
-    const errors: unknown[] = [];
-    class RecordingLogger extends ConsoleLogger {
-      override error(message: unknown) {
-        errors.push(message);
-      }
-    }
-    fixture = await createFixture({ configure: (app) => app.useLogger(new RecordingLogger()) });
+    const logger = new RecordingLogger();
+    fixture = await createFixture({ configure: (app) => app.useLogger(logger) });
     const http = request(fixture.app.getHttpServer());
     await http.get('/metrics').expect(200);
     await http.get('/metrics').set('Accept', OPENMETRICS).set('Accept-Encoding', 'gzip').expect(200);
     await http.get('/metrics/custom').expect(200);
     await http.head('/metrics').expect(200);
-    expect(errors).toEqual([]);
+    expect(logger.errors).toEqual([]);
   });
 });
 

@@ -1,16 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { ConsoleLogger } from '@nestjs/common';
 import request from 'supertest';
 import { MetricsService, TrackCache } from '../src/metrics/index.js';
 import { createFixture, type Fixture } from './fixtures/fixture-app.js';
 import { valueOf } from './support/exposition.js';
-
-class RecordingLogger extends ConsoleLogger {
-  readonly errors: string[] = [];
-  override error(message: unknown) {
-    this.errors.push(String(message));
-  }
-}
+import { RecordingLogger } from './support/recording-logger.js';
 
 class FlakyCache {
   @TrackCache('flaky', {
