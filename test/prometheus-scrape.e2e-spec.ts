@@ -28,7 +28,7 @@ import { createFixture, gate, type Fixture } from './fixtures/fixture-app.js';
 import { buildDemo, startDemo, type DemoService } from './support/demo-service.js';
 import { loadDashboard, resolveGrafanaVariables } from './support/dashboard.js';
 import { familiesOf, parseExposition, seriesKey, sumOf } from './support/exposition.js';
-import { LOOPBACK } from './support/free-port.js';
+import { freePort, LOOPBACK } from './support/free-port.js';
 import { pollUntil } from './support/poll.js';
 import { PROJECT_ROOT } from './support/project-root.js';
 import {
@@ -216,30 +216,39 @@ async function demoRound(demo: DemoService, round: number, tally: RequestTally):
 }
 
 /**
- * Every way a fixture request can end, plus one recording of each kind the decorators make. The
- * first round also holds a request open until Prometheus has seen it in progress.
+ * Holds a request open on each target until Prometheus has scraped it in progress: proof that the
+ * gauge counts requests in flight, beyond its series existing.
  */
-async function fixtureRound(
-  fixture: Fixture,
-  target: ScrapedTarget,
+async function seeRequestsInProgress(
   prometheus: PrometheusServer,
-  round: number,
+  targets: readonly ScrapedTarget[],
 ): Promise<void> {
-  const call = (path: string, spec: RequestSpec) => send(target.url, path, spec, target.sent);
-  if (round === 1) {
-    const slow = call('/things/1/slow', { endpoint: '/things/:id/slow', status: 200 });
-    // Awaited below; this only keeps an early failure from counting as unhandled meanwhile.
-    slow.catch(() => undefined);
-    const inProgress = `${target.prefix}http_requests_in_progress{job="${target.job}", endpoint="/things/:id/slow"}`;
-    try {
+  const expectedArrivals = gate.arrived + targets.length;
+  const held = targets.map((target) =>
+    send(target.url, '/things/1/slow', { endpoint: '/things/:id/slow', status: 200 }, target.sent),
+  );
+  // Awaited below; this only keeps an early failure from counting as unhandled meanwhile.
+  for (const request of held) request.catch(() => undefined);
+  try {
+    for (const target of targets) {
+      const inProgress = `${target.prefix}http_requests_in_progress{job="${target.job}", endpoint="/things/:id/slow"}`;
       await pollUntil(`Prometheus to see a request in progress on ${target.job}`, async () =>
         (await prometheus.query(`${inProgress} == 1`)).length === 1 ? true : undefined,
       );
-    } finally {
-      gate.releaseAll();
-      await slow;
     }
+  } finally {
+    // A request counts as in progress from its arrival, a little before it reaches the gate; one
+    // released too early would wait forever.
+    await pollUntil('the held requests to reach the gate', async () =>
+      gate.arrived >= expectedArrivals ? true : undefined,
+    ).finally(() => gate.releaseAll());
+    await Promise.all(held);
   }
+}
+
+/** Every way a fixture request can end, plus one recording of each kind the decorators make. */
+async function fixtureRound(fixture: Fixture, target: ScrapedTarget): Promise<void> {
+  const call = (path: string, spec: RequestSpec) => send(target.url, path, spec, target.sent);
   await call('/things/1', { endpoint: '/things/:id', status: 200 });
   await call('/things/abc', { endpoint: '/things/:id', status: 400 });
   await call('/things', {
@@ -324,33 +333,36 @@ describeWithBinary(
     const fixtures: Fixture[] = [];
     let prometheus: PrometheusServer;
     const targets: ScrapedTarget[] = [];
-    const demoTarget = () => targets[0];
+    const fixtureTargets: ScrapedTarget[] = [];
     const targetOf = (job: string) => targets.find((target) => target.job === job)!;
 
     beforeAll(async () => {
-      demo = await startDemo(await buildDemo(), {
-        METRICS_AUTH_TOKEN: METRICS_TOKEN,
-        ENABLE_METRICS: 'true',
-      });
-      targets.push({
-        job: DEMO_JOB,
-        url: demo.url,
-        prefix: '',
-        bearerToken: METRICS_TOKEN,
-        sent: new RequestTally(),
-      });
+      // The demo compiles in a child process while the fixtures and Prometheus start; Prometheus
+      // needs the demo's address up front, so its port is chosen first.
+      const demoPort = await freePort();
+      const building = buildDemo();
+      // Awaited below; this only keeps an early failure from counting as unhandled meanwhile.
+      building.catch(() => undefined);
       for (const variant of FIXTURE_VARIANTS) {
         const fixture = await createFixture({ metrics: variant.options });
         fixtures.push(fixture);
         await fixture.app.listen(0, LOOPBACK);
         const { port } = fixture.app.getHttpServer().address() as { port: number };
-        targets.push({
+        fixtureTargets.push({
           job: variant.job,
           url: `http://${LOOPBACK}:${port}`,
           prefix: variant.options.prefix ?? '',
           sent: new RequestTally(variant.options.groupStatusCodes ? groupedStatus : String),
         });
       }
+      const demoTarget: ScrapedTarget = {
+        job: DEMO_JOB,
+        url: `http://${LOOPBACK}:${demoPort}`,
+        prefix: '',
+        bearerToken: METRICS_TOKEN,
+        sent: new RequestTally(),
+      };
+      targets.push(demoTarget, ...fixtureTargets);
       prometheus = await startPrometheus(prometheusBinary, {
         targets: targets.map((t) => ({
           job: t.job,
@@ -359,12 +371,17 @@ describeWithBinary(
         })),
         ruleFiles: [ALERTS_FILE],
       });
+      demo = await startDemo(await building, {
+        port: demoPort,
+        env: { METRICS_AUTH_TOKEN: METRICS_TOKEN, ENABLE_METRICS: 'true' },
+      });
 
       try {
         for (let round = 1; round <= ROUNDS; round++) {
-          await demoRound(demo, round, demoTarget().sent);
+          await demoRound(demo, round, demoTarget.sent);
+          if (round === 1) await seeRequestsInProgress(prometheus, fixtureTargets);
           for (const [i, fixture] of fixtures.entries())
-            await fixtureRound(fixture, targets[i + 1], prometheus, round);
+            await fixtureRound(fixture, fixtureTargets[i]);
           await waitForScrapes(prometheus, targets);
         }
       } catch (error) {
@@ -395,8 +412,8 @@ describeWithBinary(
           `sum by (method, endpoint, status_code) (http_requests_total{job="${DEMO_JOB}", endpoint!="/health"})`,
         );
         const counted = countsByRequest(samples);
-        expect(counted).toEqual(demoTarget().sent.toObject());
-        expect(demoTarget().sent.total).toBe(ROUNDS * 15);
+        expect(counted).toEqual(targetOf(DEMO_JOB).sent.toObject());
+        expect(targetOf(DEMO_JOB).sent.total).toBe(ROUNDS * 15);
       });
 
       it('gives a finite p99 latency over the last minute', async () => {
@@ -463,7 +480,7 @@ describeWithBinary(
 
     describe('fixture apps with other options', () => {
       it('keeps the prefix and the default labels on every series Prometheus stored', async () => {
-        const [, prefixed] = targets;
+        const [prefixed] = fixtureTargets;
         const names = await prometheus.api<string[]>('label/__name__/values', {
           'match[]': `{job="${prefixed.job}"}`,
         });
@@ -484,7 +501,7 @@ describeWithBinary(
       });
 
       it('stores grouped status codes only', async () => {
-        const [, , grouped] = targets;
+        const [, grouped] = fixtureTargets;
         const samples = await prometheus.query(
           `sum by (method, endpoint, status_code) (http_requests_total{job="${grouped.job}"})`,
         );

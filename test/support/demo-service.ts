@@ -45,18 +45,25 @@ export interface DemoService {
   stop(): Promise<void>;
 }
 
+export interface StartDemoOptions {
+  /** Added to the demo's environment; DATABASE_PATH defaults to `:memory:`. */
+  env?: Record<string, string>;
+  /** Chosen up front when others must know the address before the demo runs. @default a free port */
+  port?: number;
+}
+
 /**
- * Starts the compiled demo on a free loopback port with an in-memory database and waits until
- * /health answers.
+ * Starts the compiled demo on a loopback port with an in-memory database and waits until /health
+ * answers.
  *
  * @throws Error with the demo's output when it exits or does not become healthy in time; the process
  *   is stopped first.
  */
 export async function startDemo(
   mainJs: string,
-  env: Record<string, string> = {},
+  { env = {}, port }: StartDemoOptions = {},
 ): Promise<DemoService> {
-  const port = await freePort();
+  port ??= await freePort();
   const child = await startChild('demo service', process.execPath, [mainJs], {
     cwd: PROJECT_ROOT,
     env: { DATABASE_PATH: ':memory:', ...env, PORT: String(port), HOST: LOOPBACK, NO_COLOR: '1' },
