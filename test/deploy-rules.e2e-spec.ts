@@ -3,15 +3,15 @@
  * must load in promtool, the rule unit tests must pass, and the Grafana
  * dashboard may only query metrics this library actually exposes.
  */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describeWithBinary, runBinary } from './support/promtool.js';
+import { join } from 'node:path';
+import { loadDashboard, resolveGrafanaVariables } from './support/dashboard.js';
+import { PROJECT_ROOT as ROOT } from './support/project-root.js';
+import { describeWithBinary, PROMETHEUS_INSTALL_HINT, runBinary } from './support/promtool.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PROM_DIR = join(ROOT, 'deploy/prometheus');
-const DASHBOARD = join(ROOT, 'deploy/grafana/dashboard.json');
 
 /** 12 recording rules + 7 alerts. Changing alerts.yml means changing this on purpose. */
 const EXPECTED_RULES = 19;
@@ -105,24 +105,8 @@ function metricNames(expr: string): string[] {
   return [...names];
 }
 
-interface Target {
-  expr?: string;
-  datasource?: { type?: string; uid?: string };
-}
-interface Panel {
-  id: number;
-  type: string;
-  title: string;
-  datasource?: { type?: string; uid?: string };
-  targets?: Target[];
-  panels?: Panel[];
-}
-
-const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8'));
-/** Rows may carry collapsed children in `panels`. */
-const allPanels: Panel[] = (dashboard.panels as Panel[]).flatMap((p) => [p, ...(p.panels ?? [])]);
-const queryPanels = allPanels.filter((p) => p.type !== 'row');
-const allExprs: string[] = queryPanels.flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? ''));
+const { json: dashboard, panels: allPanels, queryPanels, queries } = loadDashboard();
+const allExprs = queries.map((query) => query.expr);
 
 describe('metricNames', () => {
   it('finds metric names and ignores functions, labels, durations and keywords', () => {
@@ -178,7 +162,7 @@ describe('deploy/grafana/dashboard.json', () => {
   });
 });
 
-describeWithBinary('promtool', 'apt-get install prometheus', 'deploy/prometheus with promtool', (promtool) => {
+describeWithBinary('promtool', PROMETHEUS_INSTALL_HINT, 'deploy/prometheus with promtool', (promtool) => {
   let scratch: string;
   beforeAll(() => {
     scratch = mkdtempSync(join(tmpdir(), 'deploy-rules-'));
@@ -247,7 +231,7 @@ describeWithBinary('promtool', 'apt-get install prometheus', 'deploy/prometheus 
     // promtool has no offline query parser, but it parses rule expressions:
     // wrap each query in a recording rule, with Grafana's variable resolved.
     const rules = allExprs
-      .map((expr, i) => `      - record: dashboard_query_${i}\n        expr: ${JSON.stringify(expr.replace(/\$__rate_interval/g, '1m'))}\n`)
+      .map((expr, i) => `      - record: dashboard_query_${i}\n        expr: ${JSON.stringify(resolveGrafanaVariables(expr))}\n`)
       .join('');
     const file = join(scratch, 'dashboard-queries.yml');
     writeFileSync(file, `groups:\n  - name: dashboard\n    rules:\n${rules}`);

@@ -51,3 +51,30 @@ export function sumOf(text: string, name: string, labels: Record<string, string>
 export function labelValues(text: string, name: string, label: string): string[] {
   return [...new Set(samplesOf(text, name).map((sample) => sample.labels[label]))].sort();
 }
+
+export interface FamilyMetadata {
+  type: string;
+  help: string;
+}
+
+/** HELP and TYPE of every metric family, keyed by the family name as the exposition writes it. */
+export function familiesOf(text: string): Map<string, FamilyMetadata> {
+  const families = new Map<string, FamilyMetadata>();
+  for (const line of text.split('\n')) {
+    const match = /^# (HELP|TYPE) (\S+) ?(.*)$/.exec(line);
+    if (!match) continue;
+    const family = families.get(match[2]) ?? { type: '', help: '' };
+    if (match[1] === 'HELP') family.help = match[3];
+    else family.type = match[3];
+    families.set(match[2], family);
+  }
+  return families;
+}
+
+/** `name{a="1",b="2"}` with labels sorted: one key per series, whatever order the exposition used. */
+export function seriesKey(sample: Pick<Sample, 'name' | 'labels'>): string {
+  const labels = Object.entries(sample.labels)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+  return `${sample.name}{${labels.join(',')}}`;
+}

@@ -20,6 +20,10 @@ type Env = Record<string, string | undefined>;
  */
 const FALLBACK_DIRS = ['/usr/local/bin', '/usr/bin', '/usr/sbin', '/bin'];
 
+/** Debian's `prometheus` package ships both `prometheus` and `promtool`; .ci/run installs it. */
+export const PROMETHEUS_INSTALL_HINT =
+  'sudo apt-get install prometheus (Debian/Ubuntu; it ships promtool too)';
+
 export function isCi(env: Env = process.env): boolean {
   return env.CI === 'true';
 }
@@ -129,7 +133,7 @@ export interface RunResult {
   output: string;
 }
 
-/** Runs a binary to completion; never throws on a non-zero exit. */
+/** Runs a binary to completion, `input` on its stdin; never throws on a non-zero exit. */
 export function runBinary(
   binaryPath: string,
   args: readonly string[],
