@@ -95,12 +95,12 @@ describe('/metrics exposition', () => {
   });
 
   it('applies the prefix and default labels to every series', async () => {
-    const { http } = await withTraffic({ metrics: { prefix: 'shop_', defaultLabels: { service: 'shop' } } });
+    const { http } = await withTraffic({ metrics: { prefix: 'shop_', defaultLabels: { team: 'shop' } } });
     const text = (await http.get('/metrics').expect(200)).text;
     const samples = parseExposition(text);
     expect(samples.length).toBeGreaterThan(50);
     expect(samples.filter((sample) => !sample.name.startsWith('shop_'))).toEqual([]);
-    expect(samples.filter((sample) => sample.labels.service !== 'shop')).toEqual([]);
+    expect(samples.filter((sample) => sample.labels.team !== 'shop')).toEqual([]);
     expect(valueOf(text, 'shop_http_requests_total', { endpoint: '/things/:id', status_code: '200' })).toBe(1);
   });
 
@@ -181,7 +181,7 @@ describeWithBinary('promtool', 'apt-get install prometheus', 'promtool check met
 
   for (const [title, options] of [
     ['defaults', {}],
-    ['prefix and default labels', { metrics: { prefix: 'shop_', defaultLabels: { service: 'shop', region: 'eu' } } }],
+    ['prefix and default labels', { metrics: { prefix: 'shop_', defaultLabels: { team: 'shop', region: 'eu' } } }],
     ['grouped status codes', { metrics: { groupStatusCodes: true } }],
   ] as const) {
     it(`finds nothing to report in the text format with ${title}`, async () => {

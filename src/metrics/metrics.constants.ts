@@ -29,6 +29,30 @@ export const METRIC_NAMES = {
 
 export type MetricKey = keyof typeof METRIC_NAMES;
 
+/**
+ * Label names the module's own metrics use, plus the two Prometheus reserves for histograms and
+ * summaries. A default label of the same name would silently lose to the metric's own label.
+ */
+export const RESERVED_LABEL_NAMES: ReadonlySet<string> = new Set([
+  'method',
+  'endpoint',
+  'status_code',
+  'exception_type',
+  'operation',
+  'table',
+  'status',
+  'cache',
+  'result',
+  'task_type',
+  'service',
+  'event',
+  'queue',
+  'name',
+  'version',
+  'le',
+  'quantile',
+]);
+
 /** Seconds; spans a fast cache read to a slow report. */
 export const DEFAULT_DURATION_BUCKETS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,

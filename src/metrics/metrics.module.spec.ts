@@ -61,9 +61,9 @@ describe('MetricsModule registration', () => {
 
   it('forRoot(options) applies them', async () => {
     const options = await resolvedOptions([
-      MetricsModule.forRoot({ path: 'stats', prefix: 'shop_', defaultLabels: { service: 'shop' }, appName: 'shop', appVersion: '2.1.0' }),
+      MetricsModule.forRoot({ path: 'stats', prefix: 'shop_', defaultLabels: { team: 'shop' }, appName: 'shop', appVersion: '2.1.0' }),
     ]);
-    expect(options).toMatchObject({ path: '/stats', prefix: 'shop_', defaultLabels: { service: 'shop' }, appName: 'shop', appVersion: '2.1.0' });
+    expect(options).toMatchObject({ path: '/stats', prefix: 'shop_', defaultLabels: { team: 'shop' }, appName: 'shop', appVersion: '2.1.0' });
     const text = await moduleRef!.get(MetricsService).registry.metrics();
     expect(valueOf(text, 'shop_app_info', { name: 'shop', version: '2.1.0' })).toBe(1);
   });
@@ -100,6 +100,7 @@ describe('MetricsModule registration', () => {
       [{ customPath: '/metrics' }, 'option "customPath" must differ from "path"'],
       [{ excludePaths: ['health'] }, 'option "excludePaths[0]" must be a path starting with "/" or a RegExp'],
       [{ defaultLabels: { 'bad-name': 'x' } }, 'option "defaultLabels.bad-name" is not a valid Prometheus label name'],
+      [{ defaultLabels: { service: 'shop' } }, 'option "defaultLabels.service" is a label of the module\'s own metrics; pick another name (e.g. "app_service")'],
       [{ auth: { bearerToken: '' } }, 'option "auth.bearerToken" must be a non-empty string'],
       [{ auth: { username: 'a' } as never }, 'option "auth" must be { bearerToken } or { username, password }'],
       [{ enabled: 'yes' as never }, 'option "enabled" must be true or false, got "yes"'],

@@ -4,6 +4,7 @@ import {
   DEFAULT_DURATION_BUCKETS,
   DEFAULT_ENABLE_ENV_VAR,
   DEFAULT_SIZE_BUCKETS,
+  RESERVED_LABEL_NAMES,
 } from '../metrics.constants.js';
 import type {
   MetricsModuleOptions,
@@ -192,6 +193,12 @@ function defaultLabels(value: unknown): Record<string, string> {
   for (const [name, labelValue] of Object.entries(value)) {
     if (!LABEL_NAME.test(name) || name.startsWith('__')) {
       throw new MetricsOptionsError(`defaultLabels.${name}`, 'is not a valid Prometheus label name');
+    }
+    if (RESERVED_LABEL_NAMES.has(name)) {
+      throw new MetricsOptionsError(
+        `defaultLabels.${name}`,
+        'is a label of the module\'s own metrics; pick another name (e.g. "app_' + name + '")',
+      );
     }
     if (typeof labelValue !== 'string') {
       throw new MetricsOptionsError(`defaultLabels.${name}`, `must be a string, got ${describe(labelValue)}`);
