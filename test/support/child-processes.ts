@@ -3,6 +3,7 @@
  * batch jobs, a Pushgateway), with every wait bounded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 
 /** A free TCP port on 127.0.0.1, found by binding port 0 and releasing it. */
@@ -107,4 +108,28 @@ export async function pollUntil<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`gave up waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+export interface PlainResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * One GET on a fresh connection (no keep-alive agent), so successive requests to a cluster's shared
+ * port are spread over its workers as separate clients' would be.
+ */
+export function getFresh(url: string, headers: Record<string, string> = {}): Promise<PlainResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent: false, headers, timeout: 10_000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+      response.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
+    req.on('error', reject);
+  });
 }

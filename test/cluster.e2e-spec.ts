@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { freePort, getFresh, pollUntil, startProcess, type RunningProcess } from './support/child-processes.js';
+import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
+import { buildForNode, type NodeBuild } from './support/node-build.js';
+
+const CLUSTER_APP = 'test/fixtures/processes/cluster-app.ts';
+const REQUESTS = 'http_requests_total';
+
+describe('cluster mode with real forked workers', () => {
+  let build: NodeBuild | undefined;
+  let primary: RunningProcess | undefined;
+  let appUrl = '';
+  let metricsUrl = '';
+  /** Every worker pid seen, so that afterAll can make sure none outlives the suite. */
+  const workerPids = new Set<number>();
+  /** Responses the app has sent, counted by the client. */
+  let answered = 0;
+
+  beforeAll(async () => {
+    build = await buildForNode([CLUSTER_APP]);
+    const appPort = await freePort();
+    appUrl = `http://127.0.0.1:${appPort}`;
+    primary = startProcess(process.execPath, [build.entry(CLUSTER_APP)], { APP_PORT: String(appPort) });
+    const [, metricsPort] = await primary.waitForLine(/primary serves metrics on port (\d+)/);
+    metricsUrl = `http://127.0.0.1:${metricsPort}`;
+    await pollUntil(
+      async () => (primary?.output().match(/worker \d+ listening/g)?.length === 2 ? true : undefined),
+      'two workers listening',
+      400,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await primary?.stop();
+    for (const pid of workerPids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone, as it should be once the primary has stopped.
+      }
+    }
+    await build?.remove();
+  });
+
+  /** A request to the app's shared port; returns the pid of the worker that answered. */
+  async function hitApp(path: string): Promise<number> {
+    const response = await getFresh(`${appUrl}${path}`);
+    expect(response.status).toBe(200);
+    answered++;
+    const { pid } = JSON.parse(response.body) as { pid: number };
+    workerPids.add(pid);
+    return pid;
+  }
+
+  async function scrape(path = '/metrics'): Promise<string> {
+    const response = await getFresh(`${metricsUrl}${path}`);
+    expect(response.status).toBe(200);
+    return response.body;
+  }
+
+  /** The response `close` event that records a request lands just after the client has its answer. */
+  const scrapeUntilTotal = (total: number) =>
+    pollUntil(async () => {
+      const text = await scrape();
+      return sumOf(text, REQUESTS) === total ? text : undefined;
+    }, `${REQUESTS} to reach ${total}`);
+
+  it('aggregates every worker: http_requests_total equals the requests sent, and /metrics/custom agrees', async () => {
+    const pids = new Set<number>();
+    for (let batch = 0; batch < 6; batch++) {
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => hitApp(`/work/${batch * 10 + i}`)),
+      );
+      for (const pid of answers) pids.add(pid);
+    }
+    expect(pids.size).toBe(2);
+
+    const text = await scrapeUntilTotal(answered);
+    expect(valueOf(text, REQUESTS, { method: 'GET', endpoint: '/work/:id', status_code: '200' })).toBe(60);
+    expect(sumOf(text, 'http_request_duration_seconds_count')).toBe(60);
+    expect(valueOf(text, 'database_operations_total', { table: 'work', status: 'success' })).toBe(60);
+    // Summed gauges: the whole machine is idle again. One app_info for the cluster.
+    expect(sumOf(text, 'http_requests_in_progress')).toBe(0);
+    expect(samplesOf(text, 'app_info')).toHaveLength(1);
+    // Process gauges stay per worker.
+    expect(labelValues(text, 'process_resident_memory_bytes', 'worker')).toEqual(['1', '2']);
+
+    const summary = JSON.parse(await scrape('/metrics/custom')) as {
+      http: { requests_total: number };
+      database: { operations_total: number };
+    };
+    expect(summary.http.requests_total).toBe(60);
+    expect(summary.database.operations_total).toBe(60);
+  });
+
+  it('keeps answering while a worker is killed, replaces it, and keeps the dead worker\'s counts', async () => {
+    await scrapeUntilTotal(answered);
+    const before = new Set(workerPids);
+    const victim = [...before][0];
+
+    let scrapesDuringKill = 0;
+    let scraping = true;
+    const scrapeLoop = (async () => {
+      while (scraping) {
+        await scrape();
+        scrapesDuringKill++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    try {
+      process.kill(victim, 'SIGKILL');
+      // Requests that reach the dying worker fail; only answered ones count on either side.
+      const replacement = await pollUntil(async () => {
+        const pid = await hitApp('/pid').catch(() => undefined);
+        return pid !== undefined && !before.has(pid) ? pid : undefined;
+      }, 'a replacement worker to answer', 400);
+      expect(replacement).not.toBe(victim);
+    } finally {
+      scraping = false;
+      await scrapeLoop;
+    }
+    expect(scrapesDuringKill).toBeGreaterThan(0);
+
+    for (let i = 0; i < 10; i++) await hitApp(`/work/after-${i}`);
+    const text = await scrapeUntilTotal(answered);
+    expect(sumOf(text, REQUESTS)).toBe(answered);
+    expect(valueOf(text, REQUESTS, { method: 'GET', endpoint: '/work/:id', status_code: '200' })).toBe(70);
+    expect(labelValues(text, 'process_resident_memory_bytes', 'worker')).toEqual(['1', '2']);
+  });
+});
