@@ -96,8 +96,8 @@ describe('bounded cardinality', () => {
       expect(valueOf(text, DROPPED, { metric: 'cardinality_spec_user_counter_total' })).toBe(12 - CAP);
       expect(valueOf(text, DROPPED, { metric: 'cardinality_spec_user_seconds' })).toBe(12 - CAP);
     } finally {
-      globalRegistry.removeSingleMetric(ownCounter.name);
-      globalRegistry.removeSingleMetric(ownHistogram.name);
+      globalRegistry.removeSingleMetric('cardinality_spec_user_counter_total');
+      globalRegistry.removeSingleMetric('cardinality_spec_user_seconds');
     }
   });
 
