@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { freePort, getFresh, pollUntil, startProcess, type RunningProcess } from './support/child-processes.js';
+import { freePort, requestFresh, pollUntil, startProcess, type RunningProcess } from './support/child-processes.js';
 import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
 import { buildForNode, type NodeBuild } from './support/node-build.js';
 
@@ -44,7 +44,7 @@ describe('cluster mode with real forked workers', () => {
 
   /** A request to the app's shared port; returns the pid of the worker that answered. */
   async function hitApp(path: string): Promise<number> {
-    const response = await getFresh(`${appUrl}${path}`);
+    const response = await requestFresh(`${appUrl}${path}`);
     expect(response.status).toBe(200);
     answered++;
     const { pid } = JSON.parse(response.body) as { pid: number };
@@ -53,7 +53,7 @@ describe('cluster mode with real forked workers', () => {
   }
 
   async function scrape(path = '/metrics'): Promise<string> {
-    const response = await getFresh(`${metricsUrl}${path}`);
+    const response = await requestFresh(`${metricsUrl}${path}`);
     expect(response.status).toBe(200);
     return response.body;
   }

@@ -3,7 +3,7 @@
  * batch jobs, a Pushgateway), with every wait bounded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { get as httpGet } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 
 /** A free TCP port on 127.0.0.1, found by binding port 0 and releasing it. */
@@ -117,12 +117,17 @@ export interface PlainResponse {
 }
 
 /**
- * One GET on a fresh connection (no keep-alive agent), so successive requests to a cluster's shared
- * port are spread over its workers as separate clients' would be.
+ * One request on a fresh connection (no keep-alive agent), so successive requests to a cluster's
+ * shared port are spread over its workers as separate clients' would be. Sends any method and header
+ * values, however odd.
  */
-export function getFresh(url: string, headers: Record<string, string> = {}): Promise<PlainResponse> {
+export function requestFresh(
+  url: string,
+  options: { method?: string; headers?: Record<string, string> } = {},
+): Promise<PlainResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpGet(url, { agent: false, headers, timeout: 10_000 }, (response) => {
+    const { method = 'GET', headers = {} } = options;
+    const req = httpRequest(url, { method, agent: false, headers, timeout: 10_000 }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
@@ -131,5 +136,6 @@ export function getFresh(url: string, headers: Record<string, string> = {}): Pro
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
     req.on('error', reject);
+    req.end();
   });
 }
