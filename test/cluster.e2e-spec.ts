@@ -85,6 +85,10 @@ describe('cluster mode with real forked workers', () => {
     // Process gauges stay per worker.
     expect(labelValues(text, 'process_resident_memory_bytes', 'worker')).toEqual(['1', '2']);
 
+    // The app's shared port would show one random worker; only the primary serves the metrics.
+    expect((await requestFresh(`${appUrl}/metrics`)).status).toBe(404);
+    expect((await requestFresh(`${appUrl}/metrics/custom`)).status).toBe(404);
+
     const summary = JSON.parse(await scrape('/metrics/custom')) as {
       http: { requests_total: number };
       database: { operations_total: number };

@@ -22,6 +22,7 @@ import { InstrumentationErrors } from './utils/instrumentation-errors.js';
 import { SeriesCache } from './utils/series-cache.js';
 import { CardinalityGuard } from './utils/cardinality-guard.js';
 import { answerClusterScrapes } from './cluster/cluster-worker.js';
+import { isAggregatedClusterWorker } from './cluster/cluster-protocol.js';
 import { PushgatewayPusher } from './push/pushgateway-pusher.js';
 import { createMetricsRequestHandler } from './serving/metrics-request-handler.js';
 import { listen, type OwnListener } from './serving/listen.js';
@@ -113,6 +114,14 @@ export class MetricsService
   /** False when disabled by the `enabled` option or the environment; every record method is then a no-op. */
   get enabled(): boolean {
     return this.options.enabled;
+  }
+
+  /**
+   * False when the metrics endpoints must not answer on the app's own port: they have a listener of
+   * their own (the `port` option), or a cluster primary serves them for all workers.
+   */
+  get servesEndpointsOnAppPort(): boolean {
+    return !this.options.listener && !isAggregatedClusterWorker();
   }
 
   /**

@@ -11,6 +11,7 @@ import { renderExposition } from '../utils/exposition.js';
 import { MetricsOptionsError } from '../utils/resolve-options.js';
 import { summarize } from '../utils/summarize.js';
 import {
+  CLUSTER_WORKER_ENV,
   isScrapeReply,
   SCRAPE_REQUEST,
   type MetricSnapshot,
@@ -95,7 +96,8 @@ const CRASH_LOOP_WINDOW_MS = 1_000;
  * in its slot; the counters and histograms it had reported at the last scrape are kept, so the
  * cluster's totals never go down.
  *
- * In a worker, this only awaits `bootstrap` and resolves to `undefined`.
+ * In a worker, this only awaits `bootstrap` and resolves to `undefined`. The app's own `/metrics` and
+ * `/metrics/custom` routes answer 404 there, since they could only show that one worker.
  *
  * @example
  * ```ts
@@ -226,7 +228,7 @@ class PrimaryProcess implements ClusterPrimary {
   }
 
   private fork(slot: number): void {
-    const worker = cluster.fork();
+    const worker = cluster.fork({ [CLUSTER_WORKER_ENV]: '1' });
     this.slots.set(worker.id, { slot, startedAt: Date.now() });
   }
 

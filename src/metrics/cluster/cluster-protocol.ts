@@ -4,6 +4,16 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 export const SCRAPE_REQUEST = 'nestjs-instrumentator:scrape';
 export const SCRAPE_REPLY = 'nestjs-instrumentator:scrape-reply';
 
+/**
+ * Set in the environment of the workers `bootstrapCluster` forks: their metrics are served by the
+ * primary, so the app's own port must not answer a scrape with one random worker's figures.
+ */
+export const CLUSTER_WORKER_ENV = 'NESTJS_INSTRUMENTATOR_CLUSTER_WORKER';
+
+export function isAggregatedClusterWorker(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[CLUSTER_WORKER_ENV] === '1';
+}
+
 export interface ScrapeRequest {
   type: typeof SCRAPE_REQUEST;
   id: number;
