@@ -10,7 +10,9 @@ const RUNNER = 'test/fixtures/processes/load-run.ts';
 const build = await buildForNode([RUNNER]);
 try {
   const code = await new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', build.entry(RUNNER)], { stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--expose-gc', build.entry(RUNNER)], {
+      stdio: 'inherit',
+    });
     child.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0)));
   });
   process.exitCode = code;

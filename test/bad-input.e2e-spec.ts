@@ -17,8 +17,10 @@ describe('hostile and malformed requests', () => {
   let fixture: Fixture;
   let baseUrl = '';
   const errorLogs = jest.fn();
-  const send = (path: string, options: { method?: string; headers?: Record<string, string> } = {}) =>
-    requestFresh(`${baseUrl}${path}`, options);
+  const send = (
+    path: string,
+    options: { method?: string; headers?: Record<string, string> } = {},
+  ) => requestFresh(`${baseUrl}${path}`, options);
 
   beforeAll(async () => {
     jest.spyOn(Logger.prototype, 'error').mockImplementation(errorLogs);
@@ -34,13 +36,18 @@ describe('hostile and malformed requests', () => {
   });
 
   it('serves /metrics whatever the size and content of Accept and Accept-Encoding', async () => {
-    const hugeAccept = `application/${MARK};q=0.1, `.repeat(300) + 'application/openmetrics-text;q=abc';
-    const accepted = await send('/metrics', { headers: { Authorization: VALID, Accept: hugeAccept } });
+    const hugeAccept =
+      `application/${MARK};q=0.1, `.repeat(300) + 'application/openmetrics-text;q=abc';
+    const accepted = await send('/metrics', {
+      headers: { Authorization: VALID, Accept: hugeAccept },
+    });
     expect(accepted.status).toBe(200);
     expect(accepted.headers['content-type']).toContain('text/plain');
 
     const hugeEncoding = `${MARK};q=0.5, `.repeat(400) + 'gzip;q=nonsense';
-    const encoded = await send('/metrics', { headers: { Authorization: VALID, 'Accept-Encoding': hugeEncoding } });
+    const encoded = await send('/metrics', {
+      headers: { Authorization: VALID, 'Accept-Encoding': hugeEncoding },
+    });
     expect(encoded.status).toBe(200);
     expect(encoded.headers['content-encoding']).toBeUndefined();
   });
@@ -83,7 +90,9 @@ describe('hostile and malformed requests', () => {
     expect(scrape.status).toBe(200);
     expect(scrape.body).not.toContain(MARK);
 
-    const httpSamples = parseExposition(scrape.body).filter((sample) => sample.name.startsWith('http_'));
+    const httpSamples = parseExposition(scrape.body).filter((sample) =>
+      sample.name.startsWith('http_'),
+    );
     const endpoints = new Set(httpSamples.map((sample) => sample.labels.endpoint).filter(Boolean));
     expect([...endpoints].sort()).toEqual(['/things/:id', '<unmatched>']);
     for (const sample of httpSamples) {
@@ -91,7 +100,12 @@ describe('hostile and malformed requests', () => {
       if (method !== undefined) expect([...STANDARD_HTTP_METHODS, OTHER_METHOD]).toContain(method);
       if (status !== undefined) expect(status).toMatch(/^\d{3}$/);
     }
-    expect(valueOf(scrape.body, 'http_requests_total', { method: OTHER_METHOD, endpoint: '<unmatched>' })).toBe(4);
+    expect(
+      valueOf(scrape.body, 'http_requests_total', {
+        method: OTHER_METHOD,
+        endpoint: '<unmatched>',
+      }),
+    ).toBe(4);
     expect(errorLogs).not.toHaveBeenCalled();
   });
 });

@@ -29,7 +29,8 @@ async function cappedFixture() {
 }
 
 /** Distinct label values, as a client echoing its own input into a label would produce. */
-const names = (count: number, stem = 'name') => Array.from({ length: count }, (_, i) => `${stem}-${i}`);
+const names = (count: number, stem = 'name') =>
+  Array.from({ length: count }, (_, i) => `${stem}-${i}`);
 
 describe('bounded cardinality', () => {
   it('keeps at most maxSeriesPerMetric label sets per metric and counts every dropped observation', async () => {
@@ -45,20 +46,25 @@ describe('bounded cardinality', () => {
     // The label sets admitted before the cap keep counting; the rest are dropped, each call counted.
     expect(series.map((sample) => sample.value)).toEqual(Array(CAP).fill(2));
     expect(valueOf(text, DROPPED, { metric: 'cache_operations_total' })).toBe(2 * (20 - CAP));
-    const warnings = warn.mock.calls.filter(([message]) => String(message).includes('cache_operations_total'));
+    const warnings = warn.mock.calls.filter(([message]) =>
+      String(message).includes('cache_operations_total'),
+    );
     expect(warnings).toHaveLength(1);
   });
 
   it('caps each metric of a multi-metric record on its own: counter and histogram of database operations', async () => {
     const { fixture, metrics } = await cappedFixture();
-    for (const table of names(10, 'table')) metrics.recordDbOperation('select', table, 'success', 0.01);
+    for (const table of names(10, 'table'))
+      metrics.recordDbOperation('select', table, 'success', 0.01);
 
     const text = await fixture.scrape();
     expect(samplesOf(text, 'database_operations_total')).toHaveLength(CAP);
     expect(samplesOf(text, 'database_operation_duration_seconds_count')).toHaveLength(CAP);
     expect(sumOf(text, 'database_operations_total')).toBe(CAP);
     expect(valueOf(text, DROPPED, { metric: 'database_operations_total' })).toBe(10 - CAP);
-    expect(valueOf(text, DROPPED, { metric: 'database_operation_duration_seconds' })).toBe(10 - CAP);
+    expect(valueOf(text, DROPPED, { metric: 'database_operation_duration_seconds' })).toBe(
+      10 - CAP,
+    );
   });
 
   it('caps decorators whose labels come from arguments, queues, and metrics the app registers itself', async () => {
@@ -93,7 +99,9 @@ describe('bounded cardinality', () => {
       expect(valueOf(text, DROPPED, { metric: 'queue_size' })).toBe(8 - CAP);
       expect(samplesOf(text, 'cardinality_spec_user_counter_total')).toHaveLength(CAP);
       expect(samplesOf(text, 'cardinality_spec_user_seconds_count')).toHaveLength(CAP);
-      expect(valueOf(text, DROPPED, { metric: 'cardinality_spec_user_counter_total' })).toBe(12 - CAP);
+      expect(valueOf(text, DROPPED, { metric: 'cardinality_spec_user_counter_total' })).toBe(
+        12 - CAP,
+      );
       expect(valueOf(text, DROPPED, { metric: 'cardinality_spec_user_seconds' })).toBe(12 - CAP);
     } finally {
       globalRegistry.removeSingleMetric('cardinality_spec_user_counter_total');
@@ -104,17 +112,26 @@ describe('bounded cardinality', () => {
   it('caps metrics from @willsoto/nestjs-prometheus providers from bootstrap on', async () => {
     @Injectable()
     class Signups {
-      constructor(@InjectMetric('cardinality_spec_signups_total') readonly counter: Counter<'source'>) {}
+      constructor(
+        @InjectMetric('cardinality_spec_signups_total') readonly counter: Counter<'source'>,
+      ) {}
     }
     @Module({
       providers: [
         Signups,
-        makeCounterProvider({ name: 'cardinality_spec_signups_total', help: 'signups', labelNames: ['source'] }),
+        makeCounterProvider({
+          name: 'cardinality_spec_signups_total',
+          help: 'signups',
+          labelNames: ['source'],
+        }),
       ],
     })
     class SignupsModule {}
     const moduleRef = await Test.createTestingModule({
-      imports: [MetricsModule.forRoot({ maxSeriesPerMetric: CAP, defaultMetrics: false }), SignupsModule],
+      imports: [
+        MetricsModule.forRoot({ maxSeriesPerMetric: CAP, defaultMetrics: false }),
+        SignupsModule,
+      ],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();
@@ -159,9 +176,21 @@ describe('options for scaling out', () => {
     ['pushgateway', { pushgateway: 'http://x' }, 'pushgateway'],
     ['pushgateway.url', { pushgateway: { url: 'ftp://x' } }, 'pushgateway.url'],
     ['pushgateway key', { pushgateway: { url: 'http://x', job: 'a' } }, 'pushgateway.job'],
-    ['pushgateway.jobName', { pushgateway: { url: 'http://x', jobName: ' ' } }, 'pushgateway.jobName'],
-    ['grouping label', { pushgateway: { url: 'http://x', groupingLabels: { 'a-b': 'c' } } }, 'pushgateway.groupingLabels.a-b'],
-    ['grouping job', { pushgateway: { url: 'http://x', groupingLabels: { job: 'c' } } }, 'pushgateway.groupingLabels.job'],
+    [
+      'pushgateway.jobName',
+      { pushgateway: { url: 'http://x', jobName: ' ' } },
+      'pushgateway.jobName',
+    ],
+    [
+      'grouping label',
+      { pushgateway: { url: 'http://x', groupingLabels: { 'a-b': 'c' } } },
+      'pushgateway.groupingLabels.a-b',
+    ],
+    [
+      'grouping job',
+      { pushgateway: { url: 'http://x', groupingLabels: { job: 'c' } } },
+      'pushgateway.groupingLabels.job',
+    ],
     ['intervalMs', { pushgateway: { url: 'http://x', intervalMs: 0 } }, 'pushgateway.intervalMs'],
     ['timeoutMs', { pushgateway: { url: 'http://x', timeoutMs: -1 } }, 'pushgateway.timeoutMs'],
   ];

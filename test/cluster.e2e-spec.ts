@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { freePort, requestFresh, pollUntil, startProcess, type RunningProcess } from './support/child-processes.js';
+import {
+  freePort,
+  requestFresh,
+  pollUntil,
+  startProcess,
+  type RunningProcess,
+} from './support/child-processes.js';
 import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
 import { buildForNode, type NodeBuild } from './support/node-build.js';
 
@@ -20,11 +26,14 @@ describe('cluster mode with real forked workers', () => {
     build = await buildForNode([CLUSTER_APP]);
     const appPort = await freePort();
     appUrl = `http://127.0.0.1:${appPort}`;
-    primary = startProcess(process.execPath, [build.entry(CLUSTER_APP)], { APP_PORT: String(appPort) });
+    primary = startProcess(process.execPath, [build.entry(CLUSTER_APP)], {
+      APP_PORT: String(appPort),
+    });
     const [, metricsPort] = await primary.waitForLine(/primary serves metrics on port (\d+)/);
     metricsUrl = `http://127.0.0.1:${metricsPort}`;
     await pollUntil(
-      async () => (primary?.output().match(/worker \d+ listening/g)?.length === 2 ? true : undefined),
+      async () =>
+        primary?.output().match(/worker \d+ listening/g)?.length === 2 ? true : undefined,
       'two workers listening',
       400,
     );
@@ -76,9 +85,13 @@ describe('cluster mode with real forked workers', () => {
     expect(pids.size).toBe(2);
 
     const text = await scrapeUntilTotal(answered);
-    expect(valueOf(text, REQUESTS, { method: 'GET', endpoint: '/work/:id', status_code: '200' })).toBe(60);
+    expect(
+      valueOf(text, REQUESTS, { method: 'GET', endpoint: '/work/:id', status_code: '200' }),
+    ).toBe(60);
     expect(sumOf(text, 'http_request_duration_seconds_count')).toBe(60);
-    expect(valueOf(text, 'database_operations_total', { table: 'work', status: 'success' })).toBe(60);
+    expect(valueOf(text, 'database_operations_total', { table: 'work', status: 'success' })).toBe(
+      60,
+    );
     // Summed gauges: the whole machine is idle again. One app_info for the cluster.
     expect(sumOf(text, 'http_requests_in_progress')).toBe(0);
     expect(samplesOf(text, 'app_info')).toHaveLength(1);
@@ -97,7 +110,7 @@ describe('cluster mode with real forked workers', () => {
     expect(summary.database.operations_total).toBe(60);
   });
 
-  it('keeps answering while a worker is killed, replaces it, and keeps the dead worker\'s counts', async () => {
+  it("keeps answering while a worker is killed, replaces it, and keeps the dead worker's counts", async () => {
     await scrapeUntilTotal(answered);
     const before = new Set(workerPids);
     const victim = [...before][0];
@@ -114,10 +127,14 @@ describe('cluster mode with real forked workers', () => {
     try {
       process.kill(victim, 'SIGKILL');
       // Requests that reach the dying worker fail; only answered ones count on either side.
-      const replacement = await pollUntil(async () => {
-        const pid = await hitApp('/pid').catch(() => undefined);
-        return pid !== undefined && !before.has(pid) ? pid : undefined;
-      }, 'a replacement worker to answer', 400);
+      const replacement = await pollUntil(
+        async () => {
+          const pid = await hitApp('/pid').catch(() => undefined);
+          return pid !== undefined && !before.has(pid) ? pid : undefined;
+        },
+        'a replacement worker to answer',
+        400,
+      );
       expect(replacement).not.toBe(victim);
     } finally {
       scraping = false;
@@ -128,7 +145,9 @@ describe('cluster mode with real forked workers', () => {
     for (let i = 0; i < 10; i++) await hitApp(`/work/after-${i}`);
     const text = await scrapeUntilTotal(answered);
     expect(sumOf(text, REQUESTS)).toBe(answered);
-    expect(valueOf(text, REQUESTS, { method: 'GET', endpoint: '/work/:id', status_code: '200' })).toBe(70);
+    expect(
+      valueOf(text, REQUESTS, { method: 'GET', endpoint: '/work/:id', status_code: '200' }),
+    ).toBe(70);
     expect(labelValues(text, 'process_resident_memory_bytes', 'worker')).toEqual(['1', '2']);
   });
 });

@@ -50,9 +50,9 @@ describe('under a mixed concurrent load with scrapes', () => {
   it('counts exactly the requests completed, aborted ones as 499, and none in progress afterwards', () => {
     expect(sumOf(text, 'http_requests_total')).toBe(result.completed);
     expect(sumOf(text, 'http_request_duration_seconds_count')).toBe(result.completed);
-    expect(valueOf(text, 'http_requests_total', { endpoint: '/stream/:id', status_code: '499' })).toBe(
-      result.aborted,
-    );
+    expect(
+      valueOf(text, 'http_requests_total', { endpoint: '/stream/:id', status_code: '499' }),
+    ).toBe(result.aborted);
     expect(valueOf(text, 'http_requests_total', { endpoint: '<unmatched>', method: 'GET' })).toBe(
       result.byStatus['404'] - PLAN.requests / 10,
     );
@@ -70,7 +70,9 @@ describe('under a mixed concurrent load with scrapes', () => {
     ]);
     const cacheSeries = samplesOf(text, 'cache_operations_total');
     expect(cacheSeries).toHaveLength(MAX_SERIES);
-    const dropped = valueOf(text, 'metrics_series_dropped_total', { metric: 'cache_operations_total' });
+    const dropped = valueOf(text, 'metrics_series_dropped_total', {
+      metric: 'cache_operations_total',
+    });
     expect(sumOf(text, 'cache_operations_total') + (dropped ?? 0)).toBe(result.tenantRequests);
     expect(dropped).toBeGreaterThan(0);
   });

@@ -36,7 +36,9 @@ describe('a separate metrics listener', () => {
     const scrape = await listener.get('/metrics').expect(200);
     expect(scrape.headers['content-type']).toContain('text/plain');
     const text = scrape.text;
-    expect(valueOf(text, 'http_requests_total', { endpoint: '/things/:id', status_code: '200' })).toBe(1);
+    expect(
+      valueOf(text, 'http_requests_total', { endpoint: '/things/:id', status_code: '200' }),
+    ).toBe(1);
     // The refused scrapes on the app port and the listener's own requests are not app traffic.
     expect(sumOf(text, 'http_requests_total')).toBe(1);
 
@@ -79,6 +81,8 @@ describe('a separate metrics listener', () => {
     blocker = createServer();
     await new Promise<void>((resolve) => blocker?.listen(0, '127.0.0.1', resolve));
     const { port } = blocker.address() as AddressInfo;
-    await expect(createFixture({ metrics: { port, host: '127.0.0.1' } })).rejects.toThrow(/EADDRINUSE/);
+    await expect(createFixture({ metrics: { port, host: '127.0.0.1' } })).rejects.toThrow(
+      /EADDRINUSE/,
+    );
   });
 });

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { createServer, type Socket } from 'node:net';
 import request from 'supertest';
 import { createFixture } from './fixtures/fixture-app.js';
-import { freePort, pollUntil, startProcess, type RunningProcess } from './support/child-processes.js';
+import {
+  freePort,
+  pollUntil,
+  startProcess,
+  type RunningProcess,
+} from './support/child-processes.js';
 import { valueOf } from './support/exposition.js';
 import { buildForNode, type NodeBuild } from './support/node-build.js';
 import { describeWithBinary } from './support/promtool.js';
@@ -27,7 +32,10 @@ describeWithBinary(
       ]);
       [build] = await Promise.all([
         buildForNode([BATCH_JOB]),
-        pollUntil(async () => ((await request(pushgatewayUrl).get('/-/ready')).ok ? true : undefined), 'the Pushgateway'),
+        pollUntil(
+          async () => ((await request(pushgatewayUrl).get('/-/ready')).ok ? true : undefined),
+          'the Pushgateway',
+        ),
       ]);
     }, 60_000);
 
@@ -36,7 +44,8 @@ describeWithBinary(
       await build?.remove();
     });
 
-    const gatewayMetrics = async () => (await request(pushgatewayUrl).get('/metrics').expect(200)).text;
+    const gatewayMetrics = async () =>
+      (await request(pushgatewayUrl).get('/metrics').expect(200)).text;
 
     function runBatchJob(env: Record<string, string>): RunningProcess {
       if (!build) throw new Error('the build did not finish');
@@ -52,7 +61,12 @@ describeWithBinary(
       const text = await gatewayMetrics();
       const group = { job: 'nightly-import', shard: '3' };
       const db = (status: string) =>
-        valueOf(text, 'database_operations_total', { ...group, operation: 'insert', table: 'rows', status });
+        valueOf(text, 'database_operations_total', {
+          ...group,
+          operation: 'insert',
+          table: 'rows',
+          status,
+        });
       expect(db('success')).toBe(4);
       expect(db('error')).toBe(1);
       const task = (status: string) =>
@@ -87,7 +101,9 @@ describeWithBinary(
       const { code } = await job.exited;
       expect(code).toBe(0);
       expect(job.output()).toContain('imported 4 rows');
-      expect(job.output()).toMatch(/Push to the Pushgateway at http:\/\/127\.0\.0\.1:\d+ failed \(.*ECONNREFUSED/);
+      expect(job.output()).toMatch(
+        /Push to the Pushgateway at http:\/\/127\.0\.0\.1:\d+ failed \(.*ECONNREFUSED/,
+      );
     });
 
     it('gives up on a Pushgateway that never answers after the push timeout, and exits normally', async () => {
@@ -97,7 +113,10 @@ describeWithBinary(
       const address = silent.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       try {
-        const job = runBatchJob({ PUSHGATEWAY_URL: `http://127.0.0.1:${port}`, PUSH_TIMEOUT_MS: '300' });
+        const job = runBatchJob({
+          PUSHGATEWAY_URL: `http://127.0.0.1:${port}`,
+          PUSH_TIMEOUT_MS: '300',
+        });
         const { code } = await job.exited;
         expect(code).toBe(0);
         expect(job.output()).toContain('no answer within 300 ms');

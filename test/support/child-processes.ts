@@ -65,15 +65,23 @@ export function startProcess(
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           lineWaiters.delete(check);
-          reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; output:\n${output}`));
+          reject(
+            new Error(`no line matching ${pattern} within ${timeoutMs} ms; output:\n${output}`),
+          );
         }, timeoutMs);
         const check = () => {
-          const match = output.split('\n').map((line) => line.match(pattern)).find(Boolean);
+          const match = output
+            .split('\n')
+            .map((line) => line.match(pattern))
+            .find(Boolean);
           if (match || hasExited) {
             clearTimeout(timer);
             lineWaiters.delete(check);
             if (match) resolve(match);
-            else reject(new Error(`exited before printing a line matching ${pattern}; output:\n${output}`));
+            else
+              reject(
+                new Error(`exited before printing a line matching ${pattern}; output:\n${output}`),
+              );
           }
         };
         lineWaiters.add(check);
@@ -131,7 +139,9 @@ export function requestFresh(
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
+      );
       response.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 10 s`)));

@@ -32,7 +32,10 @@ export interface LoadResult {
 type Outcome = { status: number } | { aborted: true };
 
 /** The request the load sends as its n-th, so that every run sends the same mix. */
-function requestFor(n: number, plan: LoadPlan): { method: string; path: string; body?: string; abort?: boolean } {
+function requestFor(
+  n: number,
+  plan: LoadPlan,
+): { method: string; path: string; body?: string; abort?: boolean } {
   switch (n % 10) {
     case 0:
     case 1:
@@ -42,7 +45,10 @@ function requestFor(n: number, plan: LoadPlan): { method: string; path: string; 
       return { method: 'POST', path: '/items', body: JSON.stringify({ name: `item ${n}`, n }) };
     case 4:
     case 5:
-      return { method: 'GET', path: `/nowhere/${Math.floor(n / 10) % plan.distinctUnmatchedPaths}/x` };
+      return {
+        method: 'GET',
+        path: `/nowhere/${Math.floor(n / 10) % plan.distinctUnmatchedPaths}/x`,
+      };
     case 6:
       return { method: 'GET', path: `/tenants/${Math.floor(n / 10) % plan.distinctTenants}/cache` };
     case 7:
@@ -55,7 +61,11 @@ function requestFor(n: number, plan: LoadPlan): { method: string; path: string; 
   }
 }
 
-function send(agent: Agent, baseUrl: string, spec: ReturnType<typeof requestFor>): Promise<Outcome> {
+function send(
+  agent: Agent,
+  baseUrl: string,
+  spec: ReturnType<typeof requestFor>,
+): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     if (spec.body !== undefined) {

@@ -33,14 +33,21 @@ export async function buildForNode(entries) {
           sourceMap: false,
           declaration: false,
         },
-        files: [join(REPO_ROOT, 'src/metrics/index.ts'), ...entries.map((entry) => join(REPO_ROOT, entry))],
+        files: [
+          join(REPO_ROOT, 'src/metrics/index.ts'),
+          ...entries.map((entry) => join(REPO_ROOT, entry)),
+        ],
         include: [],
       }),
     );
     const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     await new Promise((resolve, reject) => {
-      execFile(process.execPath, [tsc, '-p', join(buildDir, 'tsconfig.json')], { timeout: 120_000 }, (error, stdout) =>
-        error ? reject(new Error(`tsc failed: ${stdout || error.message}`)) : resolve(undefined),
+      execFile(
+        process.execPath,
+        [tsc, '-p', join(buildDir, 'tsconfig.json')],
+        { timeout: 120_000 },
+        (error, stdout) =>
+          error ? reject(new Error(`tsc failed: ${stdout || error.message}`)) : resolve(undefined),
       );
     });
     // Below node_modules, Node looks for no package scope above the build, so it declares its own.

@@ -135,21 +135,36 @@ function clusterSettings(options: ClusterOptions): ClusterSettings {
   }
   const workers = options.workers ?? availableParallelism();
   if (!Number.isSafeInteger(workers) || workers < 1) {
-    throw new MetricsOptionsError('workers', `must be a whole number of at least 1, got ${String(workers)}`);
+    throw new MetricsOptionsError(
+      'workers',
+      `must be a whole number of at least 1, got ${String(workers)}`,
+    );
   }
   const port = options.metricsPort;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new MetricsOptionsError('metricsPort', `must be a whole number from 0 to 65535, got ${String(port)}`);
+    throw new MetricsOptionsError(
+      'metricsPort',
+      `must be a whole number from 0 to 65535, got ${String(port)}`,
+    );
   }
   const scrapeTimeoutMs = options.scrapeTimeoutMs ?? 2_000;
   if (!Number.isSafeInteger(scrapeTimeoutMs) || scrapeTimeoutMs < 1) {
-    throw new MetricsOptionsError('scrapeTimeoutMs', `must be a whole number of at least 1, got ${String(scrapeTimeoutMs)}`);
+    throw new MetricsOptionsError(
+      'scrapeTimeoutMs',
+      `must be a whole number of at least 1, got ${String(scrapeTimeoutMs)}`,
+    );
   }
   const path = options.path ?? '/metrics';
   const customPath = options.customPath ?? '/metrics/custom';
-  for (const [option, value] of [['path', path], ['customPath', customPath]] as const) {
+  for (const [option, value] of [
+    ['path', path],
+    ['customPath', customPath],
+  ] as const) {
     if (typeof value !== 'string' || !value.startsWith('/')) {
-      throw new MetricsOptionsError(option, `must be a path starting with "/", got ${String(value)}`);
+      throw new MetricsOptionsError(
+        option,
+        `must be a path starting with "/", got ${String(value)}`,
+      );
     }
   }
   return { ...options, workers, metricsPort: port, scrapeTimeoutMs, path, customPath };
@@ -279,14 +294,19 @@ class PrimaryProcess implements ClusterPrimary {
         if (!worker?.isConnected() || !this.slots.has(worker.id)) continue;
         scrape.waitingFor.add(worker.id);
         worker.send(request, (error: Error | null) => {
-          if (error && scrape.waitingFor.delete(worker.id) && scrape.waitingFor.size === 0) scrape.done();
+          if (error && scrape.waitingFor.delete(worker.id) && scrape.waitingFor.size === 0)
+            scrape.done();
         });
       }
       if (scrape.waitingFor.size === 0) scrape.done();
     });
   }
 
-  private async aggregate(): Promise<{ registry: Registry; prefix: string; defaultLabels: Record<string, string> }> {
+  private async aggregate(): Promise<{
+    registry: Registry;
+    prefix: string;
+    defaultLabels: Record<string, string>;
+  }> {
     const replies = await this.collect();
     const snapshots: MetricSnapshot[][] = [];
     let prefix = '';
@@ -321,13 +341,19 @@ function isCumulative(metric: MetricSnapshot): boolean {
 
 /** Sets how a worker's metric combines with the other workers', labelling per-worker series. */
 function withAggregation(metric: MetricSnapshot, prefix: string, slot: number): MetricSnapshot {
-  const unprefixed = metric.name.startsWith(prefix) ? metric.name.slice(prefix.length) : metric.name;
-  if (isCumulative(metric) || SUMMED_GAUGES.includes(unprefixed)) return { ...metric, aggregator: 'sum' };
+  const unprefixed = metric.name.startsWith(prefix)
+    ? metric.name.slice(prefix.length)
+    : metric.name;
+  if (isCumulative(metric) || SUMMED_GAUGES.includes(unprefixed))
+    return { ...metric, aggregator: 'sum' };
   if (SHARED_GAUGES.includes(unprefixed)) return { ...metric, aggregator: 'first' };
   const worker = String(slot);
   return {
     ...metric,
     aggregator: 'sum',
-    values: metric.values.map((value) => ({ ...value, labels: { ...value.labels, [WORKER_LABEL]: worker } })),
+    values: metric.values.map((value) => ({
+      ...value,
+      labels: { ...value.labels, [WORKER_LABEL]: worker },
+    })),
   };
 }

@@ -1,7 +1,12 @@
 import cluster from 'node:cluster';
 import type { Registry } from 'prom-client';
 import type { InstrumentationErrors } from '../utils/instrumentation-errors.js';
-import { isScrapeRequest, SCRAPE_REPLY, type MetricSnapshot, type ScrapeReply } from './cluster-protocol.js';
+import {
+  isScrapeRequest,
+  SCRAPE_REPLY,
+  type MetricSnapshot,
+  type ScrapeReply,
+} from './cluster-protocol.js';
 
 /**
  * In a cluster worker, answers the primary's scrape requests with this worker's registries, so the
@@ -18,7 +23,12 @@ export function answerClusterScrapes(
     if (!isScrapeRequest(message)) return;
     snapshot(registries)
       .then((metrics) => {
-        const reply: ScrapeReply = { type: SCRAPE_REPLY, id: message.id, metrics, ...renderOptions };
+        const reply: ScrapeReply = {
+          type: SCRAPE_REPLY,
+          id: message.id,
+          metrics,
+          ...renderOptions,
+        };
         process.send?.(reply);
       })
       .catch((error: unknown) => errors.report('the cluster scrape', error));

@@ -22,7 +22,9 @@ export class PushgatewayPusher {
     private readonly render: () => Promise<string>,
     private readonly logger = new Logger('MetricsModule'),
   ) {
-    this.target = new URL(`${options.url}/metrics${groupingPath(options.jobName, options.groupingLabels)}`);
+    this.target = new URL(
+      `${options.url}/metrics${groupingPath(options.jobName, options.groupingLabels)}`,
+    );
   }
 
   start(): void {
@@ -51,7 +53,8 @@ export class PushgatewayPusher {
     try {
       const body = await this.render();
       await this.send(body);
-      if (this.failing) this.logger.log(`Pushes to the Pushgateway at ${this.target.origin} work again`);
+      if (this.failing)
+        this.logger.log(`Pushes to the Pushgateway at ${this.target.origin} work again`);
       this.failing = false;
     } catch (error) {
       this.failing = true;
@@ -83,12 +86,17 @@ export class PushgatewayPusher {
           response.on('end', () => {
             const status = response.statusCode ?? 0;
             if (status >= 200 && status < 300) resolve();
-            else reject(new Error(`HTTP ${status}${answer ? `: ${answer.trim().slice(0, 200)}` : ''}`));
+            else
+              reject(
+                new Error(`HTTP ${status}${answer ? `: ${answer.trim().slice(0, 200)}` : ''}`),
+              );
           });
           response.on('error', reject);
         },
       );
-      request.on('timeout', () => request.destroy(new Error(`no answer within ${this.options.timeoutMs} ms`)));
+      request.on('timeout', () =>
+        request.destroy(new Error(`no answer within ${this.options.timeoutMs} ms`)),
+      );
       request.on('error', reject);
       request.end(body);
     });

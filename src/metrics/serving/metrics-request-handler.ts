@@ -29,7 +29,8 @@ export function createMetricsRequestHandler(
   return (request, response) => {
     serve(source, routes, request, response).catch((error: unknown) => {
       onError(error);
-      if (!response.headersSent) sendJson(response, 500, { message: 'Internal Server Error', statusCode: 500 });
+      if (!response.headersSent)
+        sendJson(response, 500, { message: 'Internal Server Error', statusCode: 500 });
       else response.destroy();
     });
   };
@@ -44,7 +45,8 @@ async function serve(
   const url = request.url ?? '/';
   const queryStart = url.indexOf('?');
   const path = queryStart === -1 ? url : url.slice(0, queryStart);
-  const route = path === routes.path ? 'exposition' : path === routes.customPath ? 'summary' : undefined;
+  const route =
+    path === routes.path ? 'exposition' : path === routes.customPath ? 'summary' : undefined;
   if (route === undefined || (request.method !== 'GET' && request.method !== 'HEAD')) {
     sendJson(response, 404, { message: 'Not Found', statusCode: 404 });
     return;
@@ -59,7 +61,10 @@ async function serve(
     sendJson(response, 200, await source.summary());
     return;
   }
-  const exposition = await source.exposition(request.headers.accept, request.headers['accept-encoding']);
+  const exposition = await source.exposition(
+    request.headers.accept,
+    request.headers['accept-encoding'],
+  );
   response.statusCode = 200;
   response.setHeader('Content-Type', exposition.contentType);
   response.setHeader('Vary', 'Accept, Accept-Encoding');

@@ -12,7 +12,15 @@ interface GuardableMetric {
 type MetricMethod = (this: unknown, ...args: unknown[]) => unknown;
 
 /** Methods whose first argument, when it is an object, names the label set they write to. */
-const RECORDING_METHODS = ['inc', 'dec', 'set', 'observe', 'setToCurrentTime', 'startTimer', 'zero'];
+const RECORDING_METHODS = [
+  'inc',
+  'dec',
+  'set',
+  'observe',
+  'setToCurrentTime',
+  'startTimer',
+  'zero',
+];
 
 interface GuardState {
   readonly keys: Set<string>;
@@ -46,7 +54,8 @@ export class CardinalityGuard {
   protect(metric: object): void {
     const target = metric as GuardableMetric;
     if (guardedMetrics.has(metric) || !Array.isArray(target.labelNames)) return;
-    if (target.labelNames.length === 0 || target.enableExemplars || metric === this.droppedTotal) return;
+    if (target.labelNames.length === 0 || target.enableExemplars || metric === this.droppedTotal)
+      return;
     const state: GuardState = { keys: new Set(), admitted: new WeakSet() };
     guardedMetrics.set(metric, state);
 
@@ -55,7 +64,11 @@ export class CardinalityGuard {
       if (typeof original !== 'function') continue;
       target[methodName] = (...args: unknown[]) => {
         const labels = args[0];
-        if (isLabelObject(labels) && !state.admitted.has(labels) && !this.admit(target, state, labels)) {
+        if (
+          isLabelObject(labels) &&
+          !state.admitted.has(labels) &&
+          !this.admit(target, state, labels)
+        ) {
           return methodName === 'startTimer' ? () => 0 : undefined;
         }
         return (original as MetricMethod).apply(metric, args);
@@ -65,7 +78,9 @@ export class CardinalityGuard {
     // A child only counts against the cap once it records: `labels()` alone creates no series.
     const labels = target.labels as MetricMethod;
     target.labels = (...args: unknown[]) => {
-      const labelObject = isLabelObject(args[0]) ? args[0] : positionalLabels(target.labelNames, args);
+      const labelObject = isLabelObject(args[0])
+        ? args[0]
+        : positionalLabels(target.labelNames, args);
       const child = labels.call(metric, labelObject) as Record<string, unknown>;
       const guarded: Record<string, unknown> = {};
       for (const [methodName, method] of Object.entries(child)) {
@@ -85,7 +100,9 @@ export class CardinalityGuard {
 
     const remove = target.remove as MetricMethod;
     target.remove = (...args: unknown[]) => {
-      const labelObject = isLabelObject(args[0]) ? args[0] : positionalLabels(target.labelNames, args);
+      const labelObject = isLabelObject(args[0])
+        ? args[0]
+        : positionalLabels(target.labelNames, args);
       state.keys.delete(keyOf(target.labelNames, labelObject));
       state.admitted = new WeakSet();
       return remove.apply(metric, args);
@@ -99,7 +116,11 @@ export class CardinalityGuard {
     };
   }
 
-  private admit(metric: GuardableMetric, state: GuardState, labels: Record<string, unknown>): boolean {
+  private admit(
+    metric: GuardableMetric,
+    state: GuardState,
+    labels: Record<string, unknown>,
+  ): boolean {
     const key = keyOf(metric.labelNames, labels);
     if (state.keys.has(key)) return true;
     if (state.keys.size < this.limit) {
@@ -126,7 +147,10 @@ function isLabelObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object';
 }
 
-function positionalLabels(labelNames: readonly string[], values: unknown[]): Record<string, unknown> {
+function positionalLabels(
+  labelNames: readonly string[],
+  values: unknown[],
+): Record<string, unknown> {
   const labels: Record<string, unknown> = {};
   labelNames.forEach((name, index) => {
     if (index < values.length) labels[name] = values[index];
