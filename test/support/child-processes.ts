@@ -131,20 +131,24 @@ export interface PlainResponse {
  */
 export function requestFresh(
   url: string,
-  options: { method?: string; headers?: Record<string, string> } = {},
+  options: { method?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<PlainResponse> {
   return new Promise((resolve, reject) => {
-    const { method = 'GET', headers = {} } = options;
-    const req = httpRequest(url, { method, agent: false, headers, timeout: 10_000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () =>
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
-      );
-      response.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
+    const { method = 'GET', headers = {}, timeoutMs = 10_000 } = options;
+    const req = httpRequest(
+      url,
+      { method, agent: false, headers, timeout: timeoutMs },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
+        );
+        response.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
   });

@@ -24,12 +24,18 @@ const RECORDING_METHODS = [
 
 interface GuardState {
   readonly keys: Set<string>;
-  /**
-   * Label objects of children that `labels()` handed out and that have recorded since the last
-   * `remove()` or `reset()`: their key is known to be admitted, so the hot path skips computing it.
-   */
-  admitted: WeakSet<object>;
+  /** Bumped by `remove()` and `reset()`, which may free a label set that children still hold. */
+  epoch: number;
 }
+
+/**
+ * Set on the label object of a child that `labels()` handed out, to the epoch in which its key was
+ * admitted: the hot path then compares one number instead of computing the key. A symbol, so
+ * prom-client's label validation and hashing never see it.
+ */
+const ADMITTED_IN = Symbol('nestjs-instrumentator.admittedIn');
+
+type TaggedLabels = Record<string, unknown> & { [ADMITTED_IN]?: number };
 
 const guardedMetrics = new WeakMap<object, GuardState>();
 
@@ -56,7 +62,7 @@ export class CardinalityGuard {
     if (guardedMetrics.has(metric) || !Array.isArray(target.labelNames)) return;
     if (target.labelNames.length === 0 || target.enableExemplars || metric === this.droppedTotal)
       return;
-    const state: GuardState = { keys: new Set(), admitted: new WeakSet() };
+    const state: GuardState = { keys: new Set(), epoch: 0 };
     guardedMetrics.set(metric, state);
 
     for (const methodName of RECORDING_METHODS) {
@@ -66,7 +72,7 @@ export class CardinalityGuard {
         const labels = args[0];
         if (
           isLabelObject(labels) &&
-          !state.admitted.has(labels) &&
+          labels[ADMITTED_IN] !== state.epoch &&
           !this.admit(target, state, labels)
         ) {
           return methodName === 'startTimer' ? () => 0 : undefined;
@@ -78,19 +84,20 @@ export class CardinalityGuard {
     // A child only counts against the cap once it records: `labels()` alone creates no series.
     const labels = target.labels as MetricMethod;
     target.labels = (...args: unknown[]) => {
-      const labelObject = isLabelObject(args[0])
-        ? args[0]
+      // A copy of our own, so that tagging it never touches an object the caller holds.
+      const labelObject: TaggedLabels = isLabelObject(args[0])
+        ? { ...args[0] }
         : positionalLabels(target.labelNames, args);
       const child = labels.call(metric, labelObject) as Record<string, unknown>;
       const guarded: Record<string, unknown> = {};
       for (const [methodName, method] of Object.entries(child)) {
         if (typeof method !== 'function') continue;
         guarded[methodName] = (...callArgs: unknown[]) => {
-          if (!state.admitted.has(labelObject)) {
+          if (labelObject[ADMITTED_IN] !== state.epoch) {
             if (!this.admit(target, state, labelObject)) {
               return methodName === 'startTimer' ? () => 0 : undefined;
             }
-            state.admitted.add(labelObject);
+            labelObject[ADMITTED_IN] = state.epoch;
           }
           return (method as MetricMethod)(...callArgs);
         };
@@ -100,18 +107,19 @@ export class CardinalityGuard {
 
     const remove = target.remove as MetricMethod;
     target.remove = (...args: unknown[]) => {
-      const labelObject = isLabelObject(args[0])
-        ? args[0]
+      // A copy of our own, so that tagging it never touches an object the caller holds.
+      const labelObject: TaggedLabels = isLabelObject(args[0])
+        ? { ...args[0] }
         : positionalLabels(target.labelNames, args);
       state.keys.delete(keyOf(target.labelNames, labelObject));
-      state.admitted = new WeakSet();
+      state.epoch++;
       return remove.apply(metric, args);
     };
 
     const reset = target.reset as MetricMethod;
     target.reset = (...args: unknown[]) => {
       state.keys.clear();
-      state.admitted = new WeakSet();
+      state.epoch++;
       return reset.apply(metric, args);
     };
   }
@@ -143,7 +151,7 @@ export class CardinalityGuard {
   }
 }
 
-function isLabelObject(value: unknown): value is Record<string, unknown> {
+function isLabelObject(value: unknown): value is TaggedLabels {
   return value !== null && typeof value === 'object';
 }
 
