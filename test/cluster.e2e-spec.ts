@@ -40,6 +40,7 @@ describe('cluster mode with real forked workers', () => {
   let primary: RunningProcess | undefined;
   let appUrl = '';
   let metricsUrl = '';
+  let ignoredMetricsPort = 0;
   /** Every worker pid seen, so that afterAll can make sure none outlives the suite. */
   const workerPids = new Set<number>();
   /** Responses the app has sent, counted by the client. */
@@ -48,9 +49,11 @@ describe('cluster mode with real forked workers', () => {
   beforeAll(async () => {
     build = await buildForNode([CLUSTER_APP]);
     const appPort = await freePort();
+    ignoredMetricsPort = await freePort();
     appUrl = `http://127.0.0.1:${appPort}`;
     primary = startProcess(process.execPath, [build.entry(CLUSTER_APP)], {
       APP_PORT: String(appPort),
+      IGNORED_METRICS_PORT: String(ignoredMetricsPort),
     });
     const [, metricsPort] = await primary.waitForLine(/primary serves metrics on port (\d+)/);
     metricsUrl = `http://127.0.0.1:${metricsPort}`;
@@ -59,7 +62,9 @@ describe('cluster mode with real forked workers', () => {
         primary?.output().match(/worker \d+ listening/g)?.length === 2 ? true : undefined,
       'two workers listening',
       400,
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; output:\n${primary?.output()}`);
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -121,7 +126,14 @@ describe('cluster mode with real forked workers', () => {
     // Process gauges stay per worker.
     expect(labelValues(text, 'process_resident_memory_bytes', 'worker')).toEqual(['1', '2']);
 
-    // The app's shared port would show one random worker; only the primary serves the metrics.
+    // The app's shared port, or a `port` option in the workers, would show one random worker; only
+    // the primary serves the metrics.
+    await expect(requestFresh(`http://127.0.0.1:${ignoredMetricsPort}/metrics`)).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
+    expect(primary?.output()).toContain(
+      'The "port" option is ignored in workers of bootstrapCluster',
+    );
     expect((await requestFresh(`${appUrl}/metrics`)).status).toBe(404);
     expect((await requestFresh(`${appUrl}/metrics/custom`)).status).toBe(404);
 

@@ -1,6 +1,7 @@
 import {
   Inject,
   Injectable,
+  Logger,
   Optional,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
@@ -149,7 +150,12 @@ export class MetricsService
     this.http.recognizeNotFoundRoutes(this.adapterHost?.httpAdapter?.getInstance());
     this.protectGlobalMetrics();
     const { listener, pushgateway, path, customPath, auth } = this.options;
-    if (listener) {
+    if (listener && isAggregatedClusterWorker()) {
+      // Every worker would share the one port and a scrape would reach a random worker.
+      new Logger('MetricsModule').warn(
+        'The "port" option is ignored in workers of bootstrapCluster; its metricsPort serves them all',
+      );
+    } else if (listener) {
       const handler = createMetricsRequestHandler(this, { path, customPath, auth }, (error) =>
         this.errors.report('the metrics listener', error),
       );

@@ -196,10 +196,8 @@ class PrimaryProcess implements ClusterPrimary {
     return this.listener.address;
   }
 
+  /** Listens first: a metrics port that is taken fails the start before any worker exists. */
   async start(): Promise<void> {
-    cluster.on('message', this.onMessage);
-    cluster.on('exit', this.onExit);
-    for (let slot = 1; slot <= this.settings.workers; slot++) this.fork(slot);
     const { path, customPath, auth } = this.settings;
     const handler = createMetricsRequestHandler(
       {
@@ -216,6 +214,9 @@ class PrimaryProcess implements ClusterPrimary {
       (error) => this.logger.error(`Aggregating the workers' metrics failed: ${String(error)}`),
     );
     this.listener = await listen(handler, this.settings.metricsPort, this.settings.metricsHost);
+    cluster.on('message', this.onMessage);
+    cluster.on('exit', this.onExit);
+    for (let slot = 1; slot <= this.settings.workers; slot++) this.fork(slot);
   }
 
   workerPids(): number[] {
