@@ -125,7 +125,7 @@ export interface MetricsModuleOptions {
   /**
    * Pushes the metrics to a Prometheus Pushgateway on an interval and once more on application
    * shutdown, for batch jobs that end before Prometheus could scrape them. A failed push is logged and
-   * tried again at the next interval; it never throws, and the final push waits at most `timeoutMs`.
+   * tried again at the next interval; it never throws, and the final push gives up after `timeoutMs`.
    * @example
    * ```ts
    * MetricsModule.forRoot({

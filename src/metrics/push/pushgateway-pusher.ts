@@ -33,23 +33,26 @@ export class PushgatewayPusher {
     this.timer.unref();
   }
 
-  /** Stops the interval and pushes one last time; resolves within `timeoutMs` of a push already running. */
+  /**
+   * Stops the interval and pushes one last time. Takes at most `timeoutMs`, or twice that when an
+   * interval push was still under way, since the last push must carry the final figures.
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.inFlight;
-    await this.push();
+    await this.push(true);
   }
 
   /** Pushes now unless a push is still under way; resolves when it has ended, whatever the outcome. */
-  push(): Promise<void> {
-    this.inFlight ??= this.pushOnce().finally(() => {
+  push(final = false): Promise<void> {
+    this.inFlight ??= this.pushOnce(final).finally(() => {
       this.inFlight = undefined;
     });
     return this.inFlight;
   }
 
-  private async pushOnce(): Promise<void> {
+  private async pushOnce(final: boolean): Promise<void> {
     try {
       const body = await this.render();
       await this.send(body);
@@ -59,9 +62,9 @@ export class PushgatewayPusher {
     } catch (error) {
       this.failing = true;
       const reason = error instanceof Error ? error.message : String(error);
+      const next = final ? 'it was the last one' : `retrying in ${this.options.intervalMs} ms`;
       this.logger.warn(
-        `Push to the Pushgateway at ${this.target.origin} failed (${reason}); retrying in ` +
-          `${this.options.intervalMs} ms`,
+        `Push to the Pushgateway at ${this.target.origin} failed (${reason}); ${next}`,
       );
     }
   }
