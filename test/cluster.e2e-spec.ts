@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { get as httpGet } from 'node:http';
 import {
   bootstrapCluster,
   MetricsOptionsError,
@@ -143,6 +144,34 @@ describe('cluster mode with real forked workers', () => {
     };
     expect(summary.http.requests_total).toBe(60);
     expect(summary.database.operations_total).toBe(60);
+  });
+
+  it('counts a worker too slow for a scrape with what it last reported', async () => {
+    const before = sumOf(await scrapeUntilTotal(answered), REQUESTS);
+    let stallEnded: Promise<void> = Promise.resolve();
+    const stalledPid = await new Promise<number>((resolve, reject) => {
+      const request = httpGet(`${appUrl}/stall`, { agent: false }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        stallEnded = new Promise((ended) => response.on('end', ended));
+        response.on('data', (chunk: string) => {
+          body += chunk;
+          // The first chunk is out: the worker is about to stall; scrape while it does.
+          if (body === chunk) resolve(Number(/"pid":(\d+)/.exec(body)?.[1]));
+        });
+      });
+      request.on('error', reject);
+    });
+    workerPids.add(stalledPid);
+
+    const duringStall = await scrape();
+    expect(sumOf(duringStall, REQUESTS)).toBe(before);
+    // Its per-worker gauges are left out of that scrape; the other worker's are there.
+    expect(labelValues(duringStall, 'process_resident_memory_bytes', 'worker')).toHaveLength(1);
+
+    await stallEnded;
+    answered++;
+    expect(sumOf(await scrapeUntilTotal(answered), REQUESTS)).toBe(before + 1);
   });
 
   it("keeps answering while a worker is killed, replaces it, and keeps the dead worker's counts", async () => {

@@ -185,6 +185,11 @@ class PrimaryProcess implements ClusterPrimary {
   /** The summed counters and histograms of workers that have died. */
   private retired: MetricSnapshot[] = [];
   private nextScrapeId = 0;
+  /** The workers' prefix and default labels, as of the last answer; all workers run one app. */
+  private renderOptions: Pick<ScrapeReply, 'prefix' | 'defaultLabels'> = {
+    prefix: '',
+    defaultLabels: {},
+  };
   private closing = false;
   private listener?: OwnListener;
   private readonly restartTimers = new Set<NodeJS.Timeout>();
@@ -310,17 +315,20 @@ class PrimaryProcess implements ClusterPrimary {
   }> {
     const replies = await this.collect();
     const snapshots: MetricSnapshot[][] = [];
-    let prefix = '';
-    let defaultLabels: Record<string, string> = {};
     for (const [workerId, reply] of replies) {
       const slot = this.slots.get(workerId)?.slot;
       if (slot === undefined) continue;
-      ({ prefix, defaultLabels } = reply);
+      this.renderOptions = { prefix: reply.prefix, defaultLabels: reply.defaultLabels };
       this.lastCounts.set(workerId, reply.metrics.filter(isCumulative));
       snapshots.push(reply.metrics.map((metric) => withAggregation(metric, reply.prefix, slot)));
     }
+    // A live worker too slow for this scrape still counts with what it last reported, so that the
+    // cluster's counters do not dip, which Prometheus would read as a reset.
+    for (const [workerId, counts] of this.lastCounts) {
+      if (!replies.has(workerId) && this.slots.has(workerId)) snapshots.push(counts);
+    }
     if (this.retired.length > 0) snapshots.push(this.retired);
-    return { registry: AggregatorRegistry.aggregate(snapshots), prefix, defaultLabels };
+    return { registry: AggregatorRegistry.aggregate(snapshots), ...this.renderOptions };
   }
 
   private retire(workerId: number): void {
