@@ -71,6 +71,36 @@ describe('hostile and malformed requests', () => {
     }
   });
 
+  it('answers 401 to every malformed or wrong bearer token', async () => {
+    const bearer = await createFixture({ metrics: { auth: { bearerToken: 'scrape-token' } } });
+    try {
+      await bearer.app.listen(0, '127.0.0.1');
+      const port = (bearer.app.getHttpServer().address() as AddressInfo).port;
+      const attempts = [
+        `Bearer ${MARK}`,
+        `Bearer scrape-token${MARK}`,
+        `Bearer ${'t'.repeat(6000)}${MARK}`,
+        'Bearer',
+        'Bearer ',
+        basic(`scrape-token:${MARK}`),
+        `${MARK} scrape-token`,
+      ];
+      for (const authorization of attempts) {
+        const response = await requestFresh(`http://127.0.0.1:${port}/metrics`, {
+          headers: { Authorization: authorization },
+        });
+        expect(response.status).toBe(401);
+        expect(response.headers['www-authenticate']).toBe('Bearer realm="metrics"');
+      }
+      const accepted = await requestFresh(`http://127.0.0.1:${port}/metrics`, {
+        headers: { Authorization: 'Bearer scrape-token' },
+      });
+      expect(accepted.status).toBe(200);
+    } finally {
+      await bearer.close();
+    }
+  });
+
   it('keeps answering non-standard methods, very long paths and query strings, and encoded junk', async () => {
     for (const method of ['PURGE', 'PROPFIND', 'M-SEARCH', 'LINK']) {
       expect((await send('/things/1', { method })).status).toBe(404);
