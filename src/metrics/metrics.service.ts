@@ -120,6 +120,7 @@ export class MetricsService
   /**
    * False when the metrics endpoints must not answer on the app's own port: they have a listener of
    * their own (the `port` option), or a cluster primary serves them for all workers.
+   * @internal
    */
   get servesEndpointsOnAppPort(): boolean {
     return !this.options.listener && !isAggregatedClusterWorker();
