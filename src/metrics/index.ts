@@ -23,9 +23,15 @@ export type {
   LatencyEstimate,
   MetricsAuthOptions,
   MetricsModuleOptions,
+  MetricsPushgatewayOptions,
   MetricsSummary,
   ResolvedMetricsOptions,
 } from './interfaces/index.js';
+export {
+  bootstrapCluster,
+  type ClusterOptions,
+  type ClusterPrimary,
+} from './cluster/bootstrap-cluster.js';
 export { MetricsOptionsError } from './utils/resolve-options.js';
 export {
   CLIENT_CLOSED_REQUEST_STATUS,

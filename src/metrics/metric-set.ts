@@ -22,6 +22,7 @@ export interface MetricSet {
   readonly queueSize: Gauge<'queue'>;
   readonly activeConnections: Gauge;
   readonly appInfo: Gauge<'name' | 'version'>;
+  readonly seriesDroppedTotal: Counter<'metric'>;
 }
 
 const MISNAMED_DEFAULT_GAUGES = [
@@ -176,5 +177,11 @@ export function createMetricSet(options: ResolvedMetricsOptions, samplers: Metri
       },
     }),
     appInfo,
+    seriesDroppedTotal: new Counter({
+      name: name('seriesDroppedTotal'),
+      help: 'Observations dropped because their metric already held maxSeriesPerMetric label sets.',
+      labelNames: ['metric'],
+      registers,
+    }),
   };
 }

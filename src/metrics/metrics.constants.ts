@@ -25,6 +25,7 @@ export const METRIC_NAMES = {
   queueSize: 'queue_size',
   activeConnections: 'active_connections',
   appInfo: 'app_info',
+  seriesDroppedTotal: 'metrics_series_dropped_total',
 } as const;
 
 export type MetricKey = keyof typeof METRIC_NAMES;
@@ -89,3 +90,12 @@ export const STANDARD_HTTP_METHODS: ReadonlySet<string> = new Set([
 
 /** The environment variable that switches everything off when set to a false value. */
 export const DEFAULT_ENABLE_ENV_VAR = 'ENABLE_METRICS';
+
+/** Label sets one metric may hold unless `maxSeriesPerMetric` says otherwise. */
+export const DEFAULT_MAX_SERIES_PER_METRIC = 10_000;
+
+/** Milliseconds between Pushgateway pushes unless `pushgateway.intervalMs` says otherwise. */
+export const DEFAULT_PUSH_INTERVAL_MS = 15_000;
+
+/** Milliseconds one Pushgateway push may take unless `pushgateway.timeoutMs` says otherwise. */
+export const DEFAULT_PUSH_TIMEOUT_MS = 5_000;

@@ -1,6 +1,7 @@
 import {
   Inject,
   Injectable,
+  Logger,
   Optional,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
@@ -10,7 +11,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { register as globalRegistry, type Gauge, type Registry } from 'prom-client';
-import { RESOLVED_METRICS_OPTIONS } from './metrics.constants.js';
+import { METRIC_NAMES, RESOLVED_METRICS_OPTIONS } from './metrics.constants.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 import type { MetricsSummary } from './interfaces/metrics-summary.interface.js';
 import { createMetricSet, type MetricSet } from './metric-set.js';
@@ -20,6 +21,13 @@ import { activateMetricsService, deactivateMetricsService } from './utils/active
 import { renderExposition, type Exposition } from './utils/exposition.js';
 import { InstrumentationErrors } from './utils/instrumentation-errors.js';
 import { SeriesCache } from './utils/series-cache.js';
+import { CardinalityGuard } from './utils/cardinality-guard.js';
+import { answerClusterScrapes } from './cluster/cluster-worker.js';
+import { isAggregatedClusterWorker } from './cluster/cluster-protocol.js';
+import { PushgatewayPusher } from './push/pushgateway-pusher.js';
+import { createMetricsRequestHandler } from './serving/metrics-request-handler.js';
+import { listen, type OwnListener } from './serving/listen.js';
+import type { AddressInfo } from 'node:net';
 import { assertDuration, assertLabel, assertOneOf } from './utils/assert-argument.js';
 import { summarize } from './utils/summarize.js';
 
@@ -61,6 +69,10 @@ export class MetricsService
   private readonly backgroundTasks: SeriesCache<ReturnType<MetricsService['createTaskSeries']>>;
   private readonly externalCalls: SeriesCache<ReturnType<MetricsService['createExternalSeries']>>;
   private readonly authEvents: SeriesCache<ReturnType<MetricSet['authEventsTotal']['labels']>>;
+  private readonly cardinality: CardinalityGuard;
+  private listener?: OwnListener;
+  private pusher?: PushgatewayPusher;
+  private stopAnsweringCluster?: () => void;
 
   constructor(
     @Inject(RESOLVED_METRICS_OPTIONS) readonly options: ResolvedMetricsOptions,
@@ -71,17 +83,28 @@ export class MetricsService
       sampleActiveConnections: (gauge) => this.http.sampleActiveConnections(gauge),
       sampleQueues: (gauge) => this.sampleQueues(gauge),
     });
+    this.cardinality = new CardinalityGuard(options.maxSeriesPerMetric, this.metrics.seriesDroppedTotal);
+    for (const metric of this.metrics.registry.getMetricsAsArray()) this.cardinality.protect(metric);
     this.http = new HttpRequestTracker(this.metrics, options, this.errors);
     const m = this.metrics;
-    this.dbOperations = new SeriesCache(([operation, table]) => this.createDbSeries(operation, table));
-    this.cacheResults = new SeriesCache(([cache, operation, result]) =>
-      m.cacheOperationsTotal.labels({ cache, operation, result }),
+    const capacity = options.maxSeriesPerMetric;
+    this.dbOperations = new SeriesCache(
+      ([operation, table]) => this.createDbSeries(operation, table),
+      capacity,
     );
-    this.backgroundTasks = new SeriesCache(([taskType]) => this.createTaskSeries(taskType));
-    this.externalCalls = new SeriesCache(([service, operation]) =>
-      this.createExternalSeries(service, operation),
+    this.cacheResults = new SeriesCache(
+      ([cache, operation, result]) => m.cacheOperationsTotal.labels({ cache, operation, result }),
+      capacity,
     );
-    this.authEvents = new SeriesCache(([event, result]) => m.authEventsTotal.labels({ event, result }));
+    this.backgroundTasks = new SeriesCache(([taskType]) => this.createTaskSeries(taskType), capacity);
+    this.externalCalls = new SeriesCache(
+      ([service, operation]) => this.createExternalSeries(service, operation),
+      capacity,
+    );
+    this.authEvents = new SeriesCache(
+      ([event, result]) => m.authEventsTotal.labels({ event, result }),
+      capacity,
+    );
   }
 
   /** The module's own registry. Metrics made with `@willsoto/nestjs-prometheus` providers live in prom-client's global one; `/metrics` exposes both. */
@@ -94,23 +117,70 @@ export class MetricsService
     return this.options.enabled;
   }
 
+  /**
+   * False when the metrics endpoints must not answer on the app's own port: they have a listener of
+   * their own (the `port` option), or a cluster primary serves them for all workers.
+   * @internal
+   */
+  get servesEndpointsOnAppPort(): boolean {
+    return !this.options.listener && !isAggregatedClusterWorker();
+  }
+
+  /**
+   * Where the separate metrics listener (the `port` option) listens, once the app has bootstrapped;
+   * `undefined` without that option.
+   */
+  get listenerAddress(): AddressInfo | undefined {
+    return this.listener?.address;
+  }
+
   onModuleInit(): void {
     if (!this.options.enabled) return;
     const server = this.adapterHost?.httpAdapter?.getHttpServer() as Server | undefined;
     if (server && typeof server.prependListener === 'function') this.http.attach(server);
     activateMetricsService(this);
+    this.stopAnsweringCluster = answerClusterScrapes(
+      [this.metrics.registry, globalRegistry],
+      { prefix: this.options.prefix, defaultLabels: { ...this.options.defaultLabels } },
+      this.errors,
+    );
   }
 
-  onApplicationBootstrap(): void {
-    if (this.options.enabled) this.http.recognizeNotFoundRoutes(this.adapterHost?.httpAdapter?.getInstance());
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.options.enabled) return;
+    this.http.recognizeNotFoundRoutes(this.adapterHost?.httpAdapter?.getInstance());
+    this.protectGlobalMetrics();
+    const { listener, pushgateway, path, customPath, auth } = this.options;
+    if (listener && isAggregatedClusterWorker()) {
+      // Every worker would share the one port and a scrape would reach a random worker.
+      new Logger('MetricsModule').warn(
+        'The "port" option is ignored in workers of bootstrapCluster; its metricsPort serves them all',
+      );
+    } else if (listener) {
+      const handler = createMetricsRequestHandler(this, { path, customPath, auth }, (error) =>
+        this.errors.report('the metrics listener', error),
+      );
+      this.listener = await listen(handler, listener.port, listener.host);
+    }
+    if (pushgateway) {
+      this.pusher = new PushgatewayPusher(pushgateway, async () => (await this.exposition()).text);
+      this.pusher.start();
+    }
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.stop();
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.close();
   }
 
-  onApplicationShutdown(): void {
+  /** The last push happens here, after every module's destroy hooks have recorded what they do. */
+  async onApplicationShutdown(): Promise<void> {
     this.stop();
+    const pusher = this.pusher;
+    this.pusher = undefined;
+    await pusher?.stop();
   }
 
   /**
@@ -200,7 +270,7 @@ export class MetricsService
     if (typeof sampler !== 'function') {
       throw new TypeError(`MetricsService.registerQueue: "sampler" must be a function, got ${typeof sampler}`);
     }
-    this.queues.set(name, { sampler });
+    this.setQueueSource(name, { sampler });
   }
 
   /** Stops sampling a queue; its series disappears from the next scrape. */
@@ -217,7 +287,7 @@ export class MetricsService
     if (typeof size !== 'number' || !Number.isFinite(size) || size < 0) {
       throw new TypeError(`MetricsService.setQueueSize: "size" must be a finite number >= 0, got ${String(size)}`);
     }
-    this.queues.set(name, { size });
+    this.setQueueSource(name, { size });
   }
 
   /** The `/metrics/custom` summary, computed from one snapshot of the registry. */
@@ -231,6 +301,7 @@ export class MetricsService
    * encoding the request's `Accept` and `Accept-Encoding` headers ask for.
    */
   exposition(accept?: string, acceptEncoding?: string): Promise<Exposition> {
+    this.protectGlobalMetrics();
     return renderExposition(
       [this.metrics.registry, globalRegistry],
       accept,
@@ -239,9 +310,26 @@ export class MetricsService
     );
   }
 
+  /** Queue names count against `maxSeriesPerMetric` like any label value; past it a new name is dropped. */
+  private setQueueSource(name: string, source: QueueSource): void {
+    if (this.queues.has(name) || this.queues.size < this.options.maxSeriesPerMetric) {
+      this.queues.set(name, source);
+      return;
+    }
+    this.cardinality.dropped(`${this.options.prefix}${METRIC_NAMES.queueSize}`);
+  }
+
   private stop(): void {
     deactivateMetricsService(this);
     this.http.detach();
+    this.stopAnsweringCluster?.();
+    this.stopAnsweringCluster = undefined;
+  }
+
+  /** Caps user metrics in prom-client's global registry too; ones registered later are caught at the next scrape. */
+  private protectGlobalMetrics(): void {
+    if (!this.options.enabled) return;
+    for (const metric of globalRegistry.getMetricsAsArray()) this.cardinality.protect(metric);
   }
 
   private async sampleQueues(gauge: Gauge<'queue'>): Promise<void> {

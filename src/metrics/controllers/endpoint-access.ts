@@ -6,13 +6,14 @@ import { authChallenge, isAuthorized } from '../utils/endpoint-auth.js';
 
 /**
  * The checks both endpoints run first: keep the scrape out of the HTTP metrics, answer 404 when the
- * module is disabled and 401 without valid credentials. Done in the handler rather than a guard so the
- * request is marked unrecorded before anything else can answer it. Returns whether to serve.
+ * module is disabled or the endpoints are served elsewhere (own port, cluster primary) and 401
+ * without valid credentials. Done in the handler rather than a guard so the request is marked
+ * unrecorded before anything else can answer it. Returns whether to serve.
  */
 export function endpointAccess(metrics: MetricsService, response: Response): boolean {
   markUnrecorded(response);
   const { enabled, auth } = metrics.options;
-  if (!enabled) {
+  if (!enabled || !metrics.servesEndpointsOnAppPort) {
     refuse(response, HttpStatus.NOT_FOUND, `Cannot ${response.req.method} ${response.req.path}`, 'Not Found');
     return false;
   }

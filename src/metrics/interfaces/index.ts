@@ -1,6 +1,7 @@
 export type {
   MetricsAuthOptions,
   MetricsModuleOptions,
+  MetricsPushgatewayOptions,
   ResolvedMetricsOptions,
 } from './metrics-module-options.interface.js';
 export type {

@@ -99,6 +99,68 @@ export interface MetricsModuleOptions {
    * @default undefined (no protection)
    */
   auth?: MetricsAuthOptions;
+  /**
+   * Most label sets (series) one metric may hold. It caps every metric whose label values come from
+   * code at run time: the module's own metrics, which the MetricsService methods and the decorators
+   * feed, and metrics in prom-client's global registry, such as those made with
+   * `@willsoto/nestjs-prometheus` providers. Past the cap, observations that would create a new label
+   * set are dropped, counted in `metrics_series_dropped_total{metric}`, and a warning is logged once
+   * per metric, so memory stays bounded whatever values reach the labels.
+   * @default 10000
+   */
+  maxSeriesPerMetric?: number;
+  /**
+   * Serves `path` and `customPath` on an HTTP listener of their own on this port (`0` picks a free
+   * one; read it from `MetricsService.listenerAddress`). The app's own port then answers 404 on those
+   * paths, so a public ingress in front of the app never exposes them. The listener closes with the app.
+   * @example `MetricsModule.forRoot({ port: 9464 })`
+   * @default undefined (the endpoints are routes of the app)
+   */
+  port?: number;
+  /**
+   * Interface the separate listener binds to; only with {@link port}.
+   * @default undefined (every interface, as `server.listen(port)` does)
+   */
+  host?: string;
+  /**
+   * Pushes the metrics to a Prometheus Pushgateway on an interval and once more on application
+   * shutdown, for batch jobs that end before Prometheus could scrape them. A failed push is logged and
+   * tried again at the next interval; it never throws, and the final push gives up after `timeoutMs`.
+   * @example
+   * ```ts
+   * MetricsModule.forRoot({
+   *   pushgateway: { url: 'http://pushgateway:9091', jobName: 'nightly-import', groupingLabels: { shard: '3' } },
+   * })
+   * ```
+   * @default undefined (nothing is pushed)
+   */
+  pushgateway?: MetricsPushgatewayOptions;
+}
+
+/** Where and how {@link MetricsModuleOptions.pushgateway} pushes. */
+export interface MetricsPushgatewayOptions {
+  /** Base URL of the Pushgateway, e.g. `http://pushgateway:9091`. */
+  url: string;
+  /**
+   * `job` label the metrics are grouped under.
+   * @default the `appName` option
+   */
+  jobName?: string;
+  /**
+   * Further labels of the group, e.g. `{ instance: hostname() }`; each push replaces the whole group.
+   * @default {}
+   */
+  groupingLabels?: Record<string, string>;
+  /**
+   * Milliseconds between pushes while the app runs.
+   * @default 15000
+   */
+  intervalMs?: number;
+  /**
+   * Milliseconds one push may take before it is abandoned, the final one at shutdown included.
+   * @default 5000
+   */
+  timeoutMs?: number;
 }
 
 /** The options as the module uses them: validated, defaults merged, environment applied. */
@@ -118,4 +180,7 @@ export interface ResolvedMetricsOptions {
   readonly appName: string;
   readonly appVersion: string;
   readonly auth?: MetricsAuthOptions;
+  readonly maxSeriesPerMetric: number;
+  readonly listener?: { readonly port: number; readonly host?: string };
+  readonly pushgateway?: Readonly<Required<MetricsPushgatewayOptions>>;
 }

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import {
   DEFAULT_DURATION_BUCKETS,
   DEFAULT_ENABLE_ENV_VAR,
+  DEFAULT_MAX_SERIES_PER_METRIC,
+  DEFAULT_PUSH_INTERVAL_MS,
+  DEFAULT_PUSH_TIMEOUT_MS,
   DEFAULT_SIZE_BUCKETS,
   RESERVED_LABEL_NAMES,
 } from '../metrics.constants.js';
@@ -35,7 +38,13 @@ const KNOWN_OPTIONS = new Set<keyof MetricsModuleOptions>([
   'appName',
   'appVersion',
   'auth',
+  'maxSeriesPerMetric',
+  'port',
+  'host',
+  'pushgateway',
 ]);
+
+const PUSHGATEWAY_OPTIONS = new Set(['url', 'jobName', 'groupingLabels', 'intervalMs', 'timeoutMs']);
 
 const METRIC_PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -67,6 +76,7 @@ export function resolveMetricsOptions(
     throw new MetricsOptionsError('customPath', `must differ from "path" (both are "${path}")`);
   }
   const packageInfo = readWorkingDirectoryPackage();
+  const appName = optionalString(options, 'appName') ?? packageInfo.name;
 
   return {
     path,
@@ -80,9 +90,16 @@ export function resolveMetricsOptions(
     prefix: metricPrefix(options.prefix),
     defaultLabels: defaultLabels(options.defaultLabels),
     defaultMetrics: defaultMetrics(options.defaultMetrics),
-    appName: optionalString(options, 'appName') ?? packageInfo.name,
+    appName,
     appVersion: optionalString(options, 'appVersion') ?? packageInfo.version,
     auth: auth(options.auth),
+    maxSeriesPerMetric: positiveInteger(
+      options.maxSeriesPerMetric,
+      'maxSeriesPerMetric',
+      DEFAULT_MAX_SERIES_PER_METRIC,
+    ),
+    listener: listener(options),
+    pushgateway: pushgateway(options.pushgateway, appName),
   };
 }
 
@@ -184,15 +201,15 @@ function metricPrefix(value: unknown): string {
   return value;
 }
 
-function defaultLabels(value: unknown): Record<string, string> {
+function defaultLabels(value: unknown, option = 'defaultLabels'): Record<string, string> {
   if (value === undefined) return {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new MetricsOptionsError('defaultLabels', `must be an object of strings, got ${describe(value)}`);
+    throw new MetricsOptionsError(option, `must be an object of strings, got ${describe(value)}`);
   }
   const labels: Record<string, string> = {};
   for (const [name, labelValue] of Object.entries(value)) {
     if (!LABEL_NAME.test(name) || name.startsWith('__')) {
-      throw new MetricsOptionsError(`defaultLabels.${name}`, 'is not a valid Prometheus label name');
+      throw new MetricsOptionsError(`${option}.${name}`, 'is not a valid Prometheus label name');
     }
     if (RESERVED_LABEL_NAMES.has(name)) {
       throw new MetricsOptionsError(
@@ -201,11 +218,62 @@ function defaultLabels(value: unknown): Record<string, string> {
       );
     }
     if (typeof labelValue !== 'string') {
-      throw new MetricsOptionsError(`defaultLabels.${name}`, `must be a string, got ${describe(labelValue)}`);
+      throw new MetricsOptionsError(`${option}.${name}`, `must be a string, got ${describe(labelValue)}`);
     }
     labels[name] = labelValue;
   }
   return labels;
+}
+
+function positiveInteger(value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new MetricsOptionsError(option, `must be a whole number of at least 1, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function listener(options: MetricsModuleOptions): ResolvedMetricsOptions['listener'] {
+  const { port, host } = options;
+  if (port === undefined) {
+    if (host !== undefined) throw new MetricsOptionsError('host', 'needs the "port" option as well');
+    return undefined;
+  }
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new MetricsOptionsError('port', `must be a whole number from 0 to 65535, got ${describe(port)}`);
+  }
+  return { port, host: optionalString(options, 'host') };
+}
+
+function pushgateway(value: unknown, appName: string): ResolvedMetricsOptions['pushgateway'] {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new MetricsOptionsError('pushgateway', `must be an object with a url, got ${describe(value)}`);
+  }
+  const candidate = value as Record<string, unknown>;
+  for (const key of Object.keys(candidate)) {
+    if (!PUSHGATEWAY_OPTIONS.has(key)) {
+      throw new MetricsOptionsError(`pushgateway.${key}`, 'is not a known option');
+    }
+  }
+  const { url, jobName } = candidate;
+  if (typeof url !== 'string' || !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(url)) {
+    throw new MetricsOptionsError('pushgateway.url', `must be an http(s):// URL, got ${describe(url)}`);
+  }
+  if (jobName !== undefined && (typeof jobName !== 'string' || jobName.trim() === '')) {
+    throw new MetricsOptionsError('pushgateway.jobName', `must be a non-empty string, got ${describe(jobName)}`);
+  }
+  const groupingLabels = defaultLabels(candidate.groupingLabels, 'pushgateway.groupingLabels');
+  if ('job' in groupingLabels) {
+    throw new MetricsOptionsError('pushgateway.groupingLabels.job', 'is set by "pushgateway.jobName" instead');
+  }
+  return {
+    url: url.replace(/\/+$/, ''),
+    jobName: jobName ?? appName,
+    groupingLabels,
+    intervalMs: positiveInteger(candidate.intervalMs, 'pushgateway.intervalMs', DEFAULT_PUSH_INTERVAL_MS),
+    timeoutMs: positiveInteger(candidate.timeoutMs, 'pushgateway.timeoutMs', DEFAULT_PUSH_TIMEOUT_MS),
+  };
 }
 
 function defaultMetrics(value: unknown): ResolvedMetricsOptions['defaultMetrics'] {
