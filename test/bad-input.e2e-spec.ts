@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import type { AddressInfo } from 'node:net';
 import { OTHER_METHOD, STANDARD_HTTP_METHODS } from '../src/metrics/metrics.constants.js';
 import { createFixture, type Fixture } from './fixtures/fixture-app.js';
-import { requestFresh } from './support/child-processes.js';
+import { requestFresh } from './support/fresh-request.js';
 import { parseExposition, valueOf } from './support/exposition.js';
+import { listenAppOnLoopback } from './support/loopback.js';
 
 /** Every value a client sends carries this, so any of it reaching a label or a log is easy to spot. */
 const MARK = 'zq7mark';
@@ -26,8 +26,7 @@ describe('hostile and malformed requests', () => {
     jest.spyOn(Logger.prototype, 'error').mockImplementation(errorLogs);
     jest.spyOn(console, 'error').mockImplementation(errorLogs);
     fixture = await createFixture({ metrics: { auth: { username: USER, password: PASSWORD } } });
-    await fixture.app.listen(0, '127.0.0.1');
-    baseUrl = `http://127.0.0.1:${(fixture.app.getHttpServer().address() as AddressInfo).port}`;
+    baseUrl = await listenAppOnLoopback(fixture.app);
   });
 
   afterAll(async () => {
@@ -74,8 +73,7 @@ describe('hostile and malformed requests', () => {
   it('answers 401 to every malformed or wrong bearer token', async () => {
     const bearer = await createFixture({ metrics: { auth: { bearerToken: 'scrape-token' } } });
     try {
-      await bearer.app.listen(0, '127.0.0.1');
-      const port = (bearer.app.getHttpServer().address() as AddressInfo).port;
+      const bearerUrl = await listenAppOnLoopback(bearer.app);
       const attempts = [
         `Bearer ${MARK}`,
         `Bearer scrape-token${MARK}`,
@@ -86,13 +84,13 @@ describe('hostile and malformed requests', () => {
         `${MARK} scrape-token`,
       ];
       for (const authorization of attempts) {
-        const response = await requestFresh(`http://127.0.0.1:${port}/metrics`, {
+        const response = await requestFresh(`${bearerUrl}/metrics`, {
           headers: { Authorization: authorization },
         });
         expect(response.status).toBe(401);
         expect(response.headers['www-authenticate']).toBe('Bearer realm="metrics"');
       }
-      const accepted = await requestFresh(`http://127.0.0.1:${port}/metrics`, {
+      const accepted = await requestFresh(`${bearerUrl}/metrics`, {
         headers: { Authorization: 'Bearer scrape-token' },
       });
       expect(accepted.status).toBe(200);

@@ -5,15 +5,12 @@ import {
   MetricsOptionsError,
   type ClusterOptions,
 } from '../src/metrics/index.js';
-import {
-  freePort,
-  requestFresh,
-  pollUntil,
-  startProcess,
-  type RunningProcess,
-} from './support/child-processes.js';
+import { startChild, type ChildProcessHandle } from './support/child-process.js';
+import { requestFresh } from './support/fresh-request.js';
+import { freePort } from './support/loopback.js';
 import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
 import { buildForNode, type NodeBuild } from './support/node-build.js';
+import { FAST_POLL, pollUntil } from './support/poll.js';
 
 const CLUSTER_APP = 'test/fixtures/processes/cluster-app.ts';
 
@@ -38,7 +35,7 @@ const REQUESTS = 'http_requests_total';
 
 describe('cluster mode with real forked workers', () => {
   let build: NodeBuild | undefined;
-  let primary: RunningProcess | undefined;
+  let primary: ChildProcessHandle | undefined;
   let appUrl = '';
   let metricsUrl = '';
   let ignoredMetricsPort = 0;
@@ -52,17 +49,16 @@ describe('cluster mode with real forked workers', () => {
     const appPort = await freePort();
     ignoredMetricsPort = await freePort();
     appUrl = `http://127.0.0.1:${appPort}`;
-    primary = startProcess(process.execPath, [build.entry(CLUSTER_APP)], {
-      APP_PORT: String(appPort),
-      IGNORED_METRICS_PORT: String(ignoredMetricsPort),
+    primary = await startChild('cluster primary', process.execPath, [build.entry(CLUSTER_APP)], {
+      env: { APP_PORT: String(appPort), IGNORED_METRICS_PORT: String(ignoredMetricsPort) },
     });
     const [, metricsPort] = await primary.waitForLine(/primary serves metrics on port (\d+)/);
     metricsUrl = `http://127.0.0.1:${metricsPort}`;
     await pollUntil(
+      'two workers listening',
       async () =>
         primary?.output().match(/worker \d+ listening/g)?.length === 2 ? true : undefined,
-      'two workers listening',
-      400,
+      { ...FAST_POLL, attempts: 400 },
     ).catch((error: Error) => {
       throw new Error(`${error.message}; output:\n${primary?.output()}`);
     });
@@ -98,10 +94,14 @@ describe('cluster mode with real forked workers', () => {
 
   /** The response `close` event that records a request lands just after the client has its answer. */
   const scrapeUntilTotal = (total: number) =>
-    pollUntil(async () => {
-      const text = await scrape();
-      return sumOf(text, REQUESTS) === total ? text : undefined;
-    }, `${REQUESTS} to reach ${total}`);
+    pollUntil(
+      `${REQUESTS} to reach ${total}`,
+      async () => {
+        const text = await scrape();
+        return sumOf(text, REQUESTS) === total ? text : undefined;
+      },
+      FAST_POLL,
+    );
 
   it('aggregates every worker: http_requests_total equals the requests sent, and /metrics/custom agrees', async () => {
     const pids = new Set<number>();
@@ -194,6 +194,7 @@ describe('cluster mode with real forked workers', () => {
       process.kill(victim, 'SIGKILL');
       // Requests that reach the dying worker fail; only answered ones count on either side.
       const replacement = await pollUntil(
+        'a replacement worker to answer',
         async () => {
           // A connection handed to the worker as it dies gets no answer; give up on it quickly.
           const pid = await hitApp('/pid', 1_000).catch(() => {
@@ -202,8 +203,7 @@ describe('cluster mode with real forked workers', () => {
           });
           return pid !== undefined && !before.has(pid) ? pid : undefined;
         },
-        'a replacement worker to answer',
-        400,
+        { ...FAST_POLL, attempts: 400 },
       );
       expect(replacement).not.toBe(victim);
     } finally {
@@ -215,10 +215,14 @@ describe('cluster mode with real forked workers', () => {
     for (let i = 0; i < 10; i++) await hitApp(`/work/after-${i}`);
     const workAnswered = (text: string) =>
       valueOf(text, REQUESTS, { method: 'GET', endpoint: '/work/:id', status_code: '200' });
-    const text = await pollUntil(async () => {
-      const current = await scrape();
-      return workAnswered(current) === 70 ? current : undefined;
-    }, 'the requests after the kill to be recorded');
+    const text = await pollUntil(
+      'the requests after the kill to be recorded',
+      async () => {
+        const current = await scrape();
+        return workAnswered(current) === 70 ? current : undefined;
+      },
+      FAST_POLL,
+    );
     expect(workAnswered(text)).toBe(70);
     expect(sumOf(text, REQUESTS)).toBeGreaterThanOrEqual(answered);
     expect(sumOf(text, REQUESTS)).toBeLessThanOrEqual(answered + abandoned);

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import http, { type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import request from 'supertest';
 import { createFixture, type Fixture } from './fixtures/fixture-app.js';
 import { parseExposition, sumOf, valueOf } from './support/exposition.js';
+import { requestFresh } from './support/fresh-request.js';
+import { closeServer, listenOnLoopback } from './support/loopback.js';
 import { describeWithBinary, runBinary } from './support/promtool.js';
 import { RecordingLogger } from './support/recording-logger.js';
 
@@ -12,19 +13,6 @@ const OPENMETRICS = 'application/openmetrics-text; version=1.0.0';
 /** What a Prometheus 2.x server sends when it scrapes. */
 const PROMETHEUS_ACCEPT =
   'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
-
-/** A GET that hands back the body bytes exactly as sent, without any decoding. */
-function rawGet(port: number, path: string, headers: Record<string, string>) {
-  return new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path, headers }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
-      })
-      .on('error', reject);
-  });
-}
 
 let fixture: Fixture | undefined;
 afterEach(async () => {
@@ -78,18 +66,20 @@ describe('/metrics exposition', () => {
   it('compresses with gzip when the client accepts it, and not when it refuses it', async () => {
     const { fixture, http } = await withTraffic();
     const server = fixture.app.getHttpServer() as Server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = await listenOnLoopback(server);
     try {
-      const { port } = server.address() as AddressInfo;
-      const raw = await rawGet(port, '/metrics', { 'accept-encoding': 'gzip, deflate' });
+      const url = `http://127.0.0.1:${port}/metrics`;
+      const raw = await requestFresh(url, { headers: { 'accept-encoding': 'gzip, deflate' } });
       expect(raw.headers['content-encoding']).toBe('gzip');
       expect(raw.headers.vary).toBe('Accept, Accept-Encoding');
-      expect(gunzipSync(raw.body).toString()).toContain('# TYPE http_requests_total counter');
-      const plain = await rawGet(port, '/metrics', { 'accept-encoding': 'gzip;q=0, identity' });
+      expect(gunzipSync(raw.rawBody).toString()).toContain('# TYPE http_requests_total counter');
+      const plain = await requestFresh(url, {
+        headers: { 'accept-encoding': 'gzip;q=0, identity' },
+      });
       expect(plain.headers['content-encoding']).toBeUndefined();
-      expect(plain.body.toString()).toContain('# TYPE http_requests_total counter');
+      expect(plain.rawBody.toString()).toContain('# TYPE http_requests_total counter');
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     }
     await http.get('/metrics').expect(200);
   });

@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createFixture, gate, type Fixture } from './fixtures/fixture-app.js';
 import { labelValues, sumOf, valueOf } from './support/exposition.js';
+import { requestFresh } from './support/fresh-request.js';
+import { closeServer, listenOnLoopback } from './support/loopback.js';
+import { pollUntil } from './support/poll.js';
 
 const REQUESTS = 'http_requests_total';
 const IN_PROGRESS = 'http_requests_in_progress';
@@ -28,15 +30,20 @@ async function versionedFixture(extra: Parameters<typeof createFixture>[0] = {})
   return { fixture, http: request(fixture.app.getHttpServer()) };
 }
 
-/** Polls the exposition until `ready` holds; the response `close` event lands a tick after the client sees the end. */
-async function scrapeUntil(f: Fixture, ready: (text: string) => boolean): Promise<string> {
-  let text = '';
-  for (let attempt = 0; attempt < 200; attempt++) {
-    text = await f.scrape();
-    if (ready(text)) return text;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return text;
+/**
+ * Polls the exposition until `ready` holds; the response `close` event lands a tick after the
+ * client sees the end. Should it never hold, the latest scrape comes back for the assertions to
+ * show.
+ */
+function scrapeUntil(f: Fixture, ready: (text: string) => boolean): Promise<string> {
+  return pollUntil(
+    'the exposition to be ready',
+    async () => {
+      const text = await f.scrape();
+      return ready(text) ? text : undefined;
+    },
+    { attempts: 200, intervalMs: 10 },
+  ).catch(() => f.scrape());
 }
 
 describe('HTTP request metrics', () => {
@@ -254,8 +261,7 @@ describe('HTTP request metrics', () => {
   it('tracks requests in progress and returns to 0 after normal and aborted requests', async () => {
     const { fixture } = await versionedFixture();
     const server = fixture.app.getHttpServer() as http.Server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const port = await listenOnLoopback(server);
     const slow = { method: 'GET', endpoint: '/api/v1/things/:id/slow' };
 
     const completed = fetch(`http://127.0.0.1:${port}/api/v1/things/1/slow`);
@@ -279,30 +285,22 @@ describe('HTTP request metrics', () => {
     expect(valueOf(after, REQUESTS, { ...slow, status_code: '200' })).toBe(1);
     expect(valueOf(after, REQUESTS, { ...slow, status_code: '499' })).toBe(1);
     expect(sumOf(after, IN_PROGRESS)).toBe(0);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   });
 
   it('records non-standard methods as _OTHER', async () => {
     const { fixture } = await versionedFixture();
     const server = fixture.app.getHttpServer() as http.Server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const port = await listenOnLoopback(server);
     for (const method of ['PROPFIND', 'MKCOL', 'PURGE']) {
-      await new Promise<void>((resolve, reject) =>
-        http
-          .request({ host: '127.0.0.1', port, method, path: '/api/v1/things/1' }, (res) =>
-            res.resume().on('end', resolve),
-          )
-          .on('error', reject)
-          .end(),
-      );
+      await requestFresh(`http://127.0.0.1:${port}/api/v1/things/1`, { method });
     }
     const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 3);
     expect(labelValues(text, REQUESTS, 'method')).toEqual(['_OTHER']);
     expect(
       valueOf(text, REQUESTS, { method: '_OTHER', endpoint: '<unmatched>', status_code: '404' }),
     ).toBe(3);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   });
 
   it('does not record the metrics endpoints or excluded paths', async () => {

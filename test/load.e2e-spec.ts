@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { startLoadApp } from './fixtures/load-app.js';
-import { pollUntil } from './support/child-processes.js';
 import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
 import { runLoad, type LoadResult } from './support/load-generator.js';
+import { FAST_POLL, pollUntil } from './support/poll.js';
 import { MetricsService } from '../src/metrics/index.js';
 
 /**
@@ -30,10 +30,14 @@ describe('under a mixed concurrent load with scrapes', () => {
     result = await runLoad({ baseUrl: started.url, ...PLAN });
     const metrics = app.get(MetricsService);
     // The response `close` event that records the last requests lands just after the client is done.
-    text = await pollUntil(async () => {
-      const { text: current } = await metrics.exposition();
-      return sumOf(current, 'http_requests_total') === result.completed ? current : undefined;
-    }, 'every request to be recorded');
+    text = await pollUntil(
+      'every request to be recorded',
+      async () => {
+        const { text: current } = await metrics.exposition();
+        return sumOf(current, 'http_requests_total') === result.completed ? current : undefined;
+      },
+      FAST_POLL,
+    );
   }, 120_000);
 
   afterAll(async () => {

@@ -1,17 +1,17 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { MetricsService } from '../src/metrics/index.js';
 import { createFixture, type Fixture } from './fixtures/fixture-app.js';
 import { sumOf, valueOf } from './support/exposition.js';
+import { closeServer, listenOnLoopback } from './support/loopback.js';
 
 let fixture: Fixture | undefined;
 let blocker: Server | undefined;
 afterEach(async () => {
   await fixture?.close();
   fixture = undefined;
-  await new Promise<void>((resolve) => (blocker ? blocker.close(() => resolve()) : resolve()));
+  if (blocker) await closeServer(blocker);
   blocker = undefined;
 });
 
@@ -79,8 +79,7 @@ describe('a separate metrics listener', () => {
 
   it('fails the bootstrap when its port is taken', async () => {
     blocker = createServer();
-    await new Promise<void>((resolve) => blocker?.listen(0, '127.0.0.1', resolve));
-    const { port } = blocker.address() as AddressInfo;
+    const port = await listenOnLoopback(blocker);
     await expect(createFixture({ metrics: { port, host: '127.0.0.1' } })).rejects.toThrow(
       /EADDRINUSE/,
     );

@@ -4,17 +4,19 @@
  * demo.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startChild, type ChildProcessHandle } from './support/child-process.js';
 import { valueOf } from './support/exposition.js';
+import { pollUntil } from './support/poll.js';
+import { PROJECT_ROOT as root } from './support/project-root.js';
 
-const root = process.cwd();
 const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 let workDir: string;
 let tarball: string;
-let app: ChildProcess | undefined;
+let app: ChildProcessHandle | undefined;
 
 const CONSUMER_APP = `
 import 'reflect-metadata';
@@ -61,8 +63,8 @@ beforeAll(() => {
   tarball = join(workDir, packed[0].filename);
 }, 180_000);
 
-afterAll(() => {
-  app?.kill('SIGKILL');
+afterAll(async () => {
+  await app?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -114,29 +116,27 @@ describe('the published package', () => {
     writeFileSync(join(consumer, 'app.mjs'), CONSUMER_APP);
     run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], consumer);
 
-    app = spawn(process.execPath, ['app.mjs'], { cwd: consumer, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    app.stderr!.on('data', (chunk) => (stderr += chunk));
-    const port = await new Promise<number>((resolve, reject) => {
-      let stdout = '';
-      app!.stdout!.on('data', (chunk) => {
-        stdout += chunk;
-        const match = /LISTENING (\d+)/.exec(stdout);
-        if (match) resolve(Number(match[1]));
-      });
-      app!.on('exit', (code) => reject(new Error(`consumer app exited with ${code}: ${stderr}`)));
-    });
+    app = await startChild('consumer app', process.execPath, ['app.mjs'], { cwd: consumer });
+    const [, port] = await app.waitForLine(/LISTENING (\d+)/, 60_000);
     const base = `http://127.0.0.1:${port}`;
     expect(await (await fetch(`${base}/hello`)).json()).toEqual({ hello: 'world' });
-    let text = '';
-    for (let attempt = 0; attempt < 50 && valueOf(text, 'http_requests_total', { endpoint: '/hello' }) !== 1; attempt++) {
-      text = await (await fetch(`${base}/metrics`)).text();
-    }
+    const scrape = async () => (await fetch(`${base}/metrics`)).text();
+    // The response `close` event that records /hello lands just after the client has its answer;
+    // should it never, the latest scrape is left for the assertions to show.
+    const text = await pollUntil(
+      'the consumer app to count /hello',
+      async () => {
+        const current = await scrape();
+        return valueOf(current, 'http_requests_total', { endpoint: '/hello' }) === 1
+          ? current
+          : undefined;
+      },
+      { attempts: 50, intervalMs: 0 },
+    ).catch(scrape);
     expect(valueOf(text, 'http_requests_total', { method: 'GET', endpoint: '/hello', status_code: '200' })).toBe(1);
     expect(valueOf(text, 'database_operations_total', { operation: 'select', table: 'greetings', status: 'success' })).toBe(1);
     expect(valueOf(text, 'app_info', { name: 'consumer-app' })).toBe(1);
-    app.kill('SIGTERM');
-    await new Promise((resolve) => app!.once('exit', resolve));
+    await app.stop();
     app = undefined;
   }, 120_000);
 });

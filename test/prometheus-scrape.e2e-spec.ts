@@ -28,7 +28,8 @@ import { createFixture, gate, type Fixture } from './fixtures/fixture-app.js';
 import { buildDemo, startDemo, type DemoService } from './support/demo-service.js';
 import { loadDashboard, resolveGrafanaVariables } from './support/dashboard.js';
 import { familiesOf, parseExposition, seriesKey, sumOf } from './support/exposition.js';
-import { freePort, LOOPBACK } from './support/free-port.js';
+import { freePort, listenAppOnLoopback, LOOPBACK } from './support/loopback.js';
+import type { NodeBuild } from './support/node-build.js';
 import { pollUntil } from './support/poll.js';
 import { PROJECT_ROOT } from './support/project-root.js';
 import {
@@ -330,6 +331,7 @@ describeWithBinary(
   PROMETHEUS_INSTALL_HINT,
   'a real Prometheus scraping the library',
   (prometheusBinary) => {
+    let demoBuild: Promise<NodeBuild> | undefined;
     let demo: DemoService | undefined;
     const fixtures: Fixture[] = [];
     let prometheus: PrometheusServer;
@@ -341,17 +343,15 @@ describeWithBinary(
       // The demo compiles in a child process while the fixtures and Prometheus start; Prometheus
       // needs the demo's address up front, so its port is chosen first.
       const demoPort = await freePort();
-      const building = buildDemo();
+      demoBuild = buildDemo();
       // Awaited below; this only keeps an early failure from counting as unhandled meanwhile.
-      building.catch(() => undefined);
+      demoBuild.catch(() => undefined);
       for (const variant of FIXTURE_VARIANTS) {
         const fixture = await createFixture({ metrics: variant.options });
         fixtures.push(fixture);
-        await fixture.app.listen(0, LOOPBACK);
-        const { port } = fixture.app.getHttpServer().address() as { port: number };
         fixtureTargets.push({
           job: variant.job,
-          url: `http://${LOOPBACK}:${port}`,
+          url: await listenAppOnLoopback(fixture.app),
           prefix: variant.options.prefix ?? '',
           sent: new RequestTally(variant.options.groupStatusCodes ? groupedStatus : String),
         });
@@ -372,7 +372,7 @@ describeWithBinary(
         })),
         ruleFiles: [ALERTS_FILE],
       });
-      demo = await startDemo(await building, {
+      demo = await startDemo(await demoBuild, {
         port: demoPort,
         env: { METRICS_AUTH_TOKEN: METRICS_TOKEN, ENABLE_METRICS: 'true' },
       });
@@ -398,6 +398,7 @@ describeWithBinary(
       gate.releaseAll();
       await prometheus?.stop();
       await demo?.stop();
+      await (await demoBuild?.catch(() => undefined))?.remove();
       for (const fixture of fixtures) await fixture.close();
     });
 

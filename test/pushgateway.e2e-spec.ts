@@ -2,14 +2,11 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { createServer, type Socket } from 'node:net';
 import request from 'supertest';
 import { createFixture } from './fixtures/fixture-app.js';
-import {
-  freePort,
-  pollUntil,
-  startProcess,
-  type RunningProcess,
-} from './support/child-processes.js';
+import { startChild, waitUntilServing, type ChildProcessHandle } from './support/child-process.js';
 import { valueOf } from './support/exposition.js';
+import { closeServer, freePort, listenOnLoopback } from './support/loopback.js';
 import { buildForNode, type NodeBuild } from './support/node-build.js';
+import { FAST_POLL, pollUntil } from './support/poll.js';
 import { describeWithBinary } from './support/promtool.js';
 
 const BATCH_JOB = 'test/fixtures/processes/batch-job.ts';
@@ -20,22 +17,20 @@ describeWithBinary(
   'pushing to a real Pushgateway',
   (pushgatewayBinary) => {
     let build: NodeBuild | undefined;
-    let pushgateway: RunningProcess | undefined;
+    let pushgateway: ChildProcessHandle | undefined;
     let pushgatewayUrl = '';
 
     beforeAll(async () => {
       const port = await freePort();
       pushgatewayUrl = `http://127.0.0.1:${port}`;
-      pushgateway = startProcess(pushgatewayBinary, [
+      const gateway = await startChild('Pushgateway', pushgatewayBinary, [
         `--web.listen-address=127.0.0.1:${port}`,
         '--persistence.file=',
       ]);
+      pushgateway = gateway;
       [build] = await Promise.all([
         buildForNode([BATCH_JOB]),
-        pollUntil(
-          async () => ((await request(pushgatewayUrl).get('/-/ready')).ok ? true : undefined),
-          'the Pushgateway',
-        ),
+        waitUntilServing(gateway, `${pushgatewayUrl}/-/ready`, FAST_POLL),
       ]);
     }, 60_000);
 
@@ -47,13 +42,13 @@ describeWithBinary(
     const gatewayMetrics = async () =>
       (await request(pushgatewayUrl).get('/metrics').expect(200)).text;
 
-    function runBatchJob(env: Record<string, string>): RunningProcess {
+    function runBatchJob(env: Record<string, string>): Promise<ChildProcessHandle> {
       if (!build) throw new Error('the build did not finish');
-      return startProcess(process.execPath, [build.entry(BATCH_JOB)], env);
+      return startChild('batch job', process.execPath, [build.entry(BATCH_JOB)], { env });
     }
 
     it('leaves the counts of a standalone batch job behind under its job and grouping labels', async () => {
-      const job = runBatchJob({ PUSHGATEWAY_URL: pushgatewayUrl });
+      const job = await runBatchJob({ PUSHGATEWAY_URL: pushgatewayUrl });
       const { code } = await job.exited;
       expect(job.output()).toContain('imported 4 rows');
       expect(code).toBe(0);
@@ -83,13 +78,17 @@ describeWithBinary(
       try {
         await request(fixture.app.getHttpServer()).get('/things/1').expect(200);
         await request(fixture.app.getHttpServer()).get('/things/2').expect(200);
-        const requests = await pollUntil(async () => {
-          const value = valueOf(await gatewayMetrics(), 'http_requests_total', {
-            job: 'interval-spec',
-            endpoint: '/things/:id',
-          });
-          return value === 2 ? value : undefined;
-        }, 'an interval push');
+        const requests = await pollUntil(
+          'an interval push',
+          async () => {
+            const value = valueOf(await gatewayMetrics(), 'http_requests_total', {
+              job: 'interval-spec',
+              endpoint: '/things/:id',
+            });
+            return value === 2 ? value : undefined;
+          },
+          FAST_POLL,
+        );
         expect(requests).toBe(2);
       } finally {
         await fixture.close();
@@ -97,7 +96,7 @@ describeWithBinary(
     });
 
     it('logs a failed push and still exits normally when the Pushgateway is down', async () => {
-      const job = runBatchJob({ PUSHGATEWAY_URL: `http://127.0.0.1:${await freePort()}` });
+      const job = await runBatchJob({ PUSHGATEWAY_URL: `http://127.0.0.1:${await freePort()}` });
       const { code } = await job.exited;
       expect(code).toBe(0);
       expect(job.output()).toContain('imported 4 rows');
@@ -109,11 +108,9 @@ describeWithBinary(
     it('gives up on a Pushgateway that never answers after the push timeout, and exits normally', async () => {
       const sockets = new Set<Socket>();
       const silent = createServer((socket) => sockets.add(socket));
-      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-      const address = silent.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
+      const port = await listenOnLoopback(silent);
       try {
-        const job = runBatchJob({
+        const job = await runBatchJob({
           PUSHGATEWAY_URL: `http://127.0.0.1:${port}`,
           PUSH_TIMEOUT_MS: '300',
         });
@@ -122,7 +119,7 @@ describeWithBinary(
         expect(job.output()).toContain('no answer within 300 ms');
       } finally {
         for (const socket of sockets) socket.destroy();
-        await new Promise<void>((resolve) => silent.close(() => resolve()));
+        await closeServer(silent);
       }
     });
   },

@@ -1,39 +1,21 @@
 /**
  * The demo service (src/main.ts) as a real child process, the way an operator runs it with `npm start`.
- *
- * The suite compiles src/ itself rather than relying on dist/, which may be missing or older than the
- * sources. It emits into node_modules/.cache so that the compiled files resolve the project's
- * node_modules like dist/ would, without touching dist/. Type-checking is skipped (`--noCheck`): it
- * is `npm run build`'s job and ts-jest's, and skipping it halves the time.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startChild, waitUntilServing, type ChildProcessHandle } from './child-process.js';
-import { freePort, LOOPBACK } from './free-port.js';
+import { freePort, LOOPBACK } from './loopback.js';
+import { buildForNode, type NodeBuild } from './node-build.js';
 import { PROJECT_ROOT } from './project-root.js';
 
-const execFileAsync = promisify(execFile);
+const DEMO_ENTRY = 'src/main.ts';
 
-const BUILD_DIR = join(PROJECT_ROOT, 'node_modules', '.cache', 'nestjs-instrumentator', 'demo');
-
-/** Compiles src/ into a private build directory and returns the path of its main.js. */
-export async function buildDemo(): Promise<string> {
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  const tsc = join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const args = ['-p', 'tsconfig.build.json', '--outDir', BUILD_DIR, '--noCheck'];
-  await execFileAsync(
-    process.execPath,
-    [tsc, ...args, '--declaration', 'false', '--sourceMap', 'false'],
-    {
-      cwd: PROJECT_ROOT,
-    },
-  );
-  // Outside the project's own package scope (node_modules ends it), so say again that .js is ESM.
-  mkdirSync(BUILD_DIR, { recursive: true });
-  writeFileSync(join(BUILD_DIR, 'package.json'), '{ "type": "module" }\n');
-  return join(BUILD_DIR, 'main.js');
+/**
+ * Compiles the demo for `node`, without type-checking: that is `npm run build`'s job and ts-jest's,
+ * and skipping it halves the time. The caller removes the build when done.
+ *
+ * @throws Error with tsc's output when the sources do not compile.
+ */
+export function buildDemo(): Promise<NodeBuild> {
+  return buildForNode([DEMO_ENTRY], { typeCheck: false });
 }
 
 export interface DemoService {
@@ -53,18 +35,18 @@ export interface StartDemoOptions {
 }
 
 /**
- * Starts the compiled demo on a loopback port with an in-memory database and waits until /health
- * answers.
+ * Starts the demo from `build` (see {@link buildDemo}) on a loopback port with an in-memory
+ * database and waits until /health answers.
  *
  * @throws Error with the demo's output when it exits or does not become healthy in time; the process
  *   is stopped first.
  */
 export async function startDemo(
-  mainJs: string,
+  build: NodeBuild,
   { env = {}, port }: StartDemoOptions = {},
 ): Promise<DemoService> {
   port ??= await freePort();
-  const child = await startChild('demo service', process.execPath, [mainJs], {
+  const child = await startChild('demo service', process.execPath, [build.entry(DEMO_ENTRY)], {
     cwd: PROJECT_ROOT,
     env: { DATABASE_PATH: ':memory:', ...env, PORT: String(port), HOST: LOOPBACK, NO_COLOR: '1' },
   });

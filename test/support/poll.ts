@@ -13,6 +13,12 @@ export interface PollOptions {
 }
 
 /**
+ * For state that settles within milliseconds (a response's `close` event landing just after the
+ * client has its answer, a worker coming up): 200 attempts 25 ms apart.
+ */
+export const FAST_POLL = { attempts: 200, intervalMs: 25 } as const satisfies PollOptions;
+
+/**
  * Calls `attempt` until it returns something other than `undefined`, and returns that. An attempt
  * that throws counts as not ready (a server that is still starting refuses connections).
  *

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChild, waitUntilServing, type ChildProcessHandle } from './child-process.js';
-import { freePort, LOOPBACK } from './free-port.js';
+import { freePort, LOOPBACK } from './loopback.js';
 
 export interface ScrapeTarget {
   job: string;
