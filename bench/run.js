@@ -1,0 +1,331 @@
+// `npm run bench [-- --quick] [-- --only=throughput,scrape,cardinality,decorators]`
+// Builds the library, then measures every setup in its own server process on 127.0.0.1, driven from
+// this process. A full run writes bench/RESULTS.md; a quick or partial one only prints.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { MANY_METHODS, MANY_ROUTES, MANY_STATUSES, SETUPS, SETUP_LABELS } from './app.js';
+import { scrapeInTurns, sendAll, seriesCount } from './lib/http-client.js';
+import { CONNECTIONS, REQUEST_MIX, load } from './lib/load.js';
+import { median, mebibytes, percentile } from './lib/stats.js';
+import { ServerProcess } from './lib/server-process.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+const runs = (phase) => !only || only.includes(phase);
+const setups = args.find((arg) => arg.startsWith('--setups='))?.slice('--setups='.length).split(',') ?? SETUPS;
+if (!setups.includes('bare')) setups.unshift('bare');
+
+const PLAN = quick
+  ? { rounds: 3, warmupSeconds: 2, loadSeconds: 3, scrapes: 60, bigScrapes: 10, unknownPaths: 10_000 }
+  : { rounds: 7, warmupSeconds: 4, loadSeconds: 8, scrapes: 300, bigScrapes: 30, unknownPaths: 10_000 };
+const live = new Set();
+async function withServer(setup, options, use) {
+  const server = await ServerProcess.start(setup, options);
+  live.add(server);
+  try {
+    return await use(server);
+  } finally {
+    live.delete(server);
+    await server.stop();
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    for (const server of live) server.kill();
+    process.exit(130);
+  });
+}
+
+function log(message) {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+async function measureThroughput() {
+  const servers = [];
+  try {
+    for (const setup of setups) {
+      const server = await ServerProcess.start(setup);
+      live.add(server);
+      servers.push(server);
+      log(`${setup}: warming up for ${PLAN.warmupSeconds} s`);
+      await load(server, PLAN.warmupSeconds);
+    }
+    const rounds = [];
+    for (let round = 0; round < PLAN.rounds; round++) {
+      // Rotating the order spreads any drift of the machine over every setup alike.
+      const order = servers.map((_, index) => servers[(index + round) % servers.length]);
+      const results = {};
+      for (const server of order) results[server.setup] = await load(server, PLAN.loadSeconds);
+      rounds.push(results);
+      log(
+        `round ${round + 1}/${PLAN.rounds}: ${setups.map((setup) => `${setup} ${results[setup].throughput.toFixed(0)}/s`).join(', ')}`,
+      );
+    }
+    const peakRss = {};
+    for (const server of servers) peakRss[server.setup] = (await server.ask('memory')).maxRss;
+    return { rounds, peakRss };
+  } finally {
+    for (const server of servers) {
+      live.delete(server);
+      await server.stop();
+    }
+  }
+}
+
+function summarizeThroughput({ rounds, peakRss }) {
+  const rows = setups.map((setup) => {
+    const ratios = rounds.map((round) => round[setup].throughput / round.bare.throughput);
+    return {
+      setup,
+      throughput: median(rounds.map((round) => round[setup].throughput)),
+      ratio: median(ratios),
+      ratioMin: Math.min(...ratios),
+      ratioMax: Math.max(...ratios),
+      p50: median(rounds.map((round) => round[setup].p50)),
+      p99: median(rounds.map((round) => round[setup].p99)),
+      cpuPerRequest: median(rounds.map((round) => round[setup].cpuPerRequest)),
+      peakRss: peakRss[setup],
+    };
+  });
+  const peers = ['willsoto', 'prom-bundle'].filter((setup) => setups.includes(setup));
+  const aheadOfPeers = rounds.filter((round) =>
+    peers.every((peer) => round.instrumentator?.throughput > round[peer].throughput),
+  ).length;
+  return { rows, aheadOfPeers, roundCount: rounds.length };
+}
+
+async function measureScrape(flags, populate, scrapes) {
+  return withServer('instrumentator', { flags }, async (server) => {
+    await populate(server);
+    const renders = await server.ask('render', { iterations: scrapes });
+    const [viaHttp, baselineHttp] = await scrapeInTurns(
+      [
+        { port: server.port, path: '/metrics' },
+        { port: server.baselinePort, path: '/' },
+      ],
+      scrapes,
+    );
+    return {
+      series: seriesCount(viaHttp.body),
+      bytes: viaHttp.body.length,
+      metricsHttp: timings(viaHttp.milliseconds),
+      promClientHttp: timings(baselineHttp.milliseconds),
+      exposition: timings(renders.exposition),
+      promClient: timings(renders.promClient),
+    };
+  });
+}
+
+const timings = (milliseconds) => ({ p50: percentile(milliseconds, 0.5), p99: percentile(milliseconds, 0.99) });
+
+const sendMix = (server, count) =>
+  sendAll(
+    server.port,
+    Array.from({ length: count }, (_, index) => REQUEST_MIX[index % 2]),
+  );
+
+async function measureScrapeCost() {
+  log('scrape cost with the default series');
+  const defaults = await measureScrape([], (server) => sendMix(server, 300), PLAN.scrapes);
+  log(`scrape cost with many routes (${MANY_ROUTES} routes × ${MANY_METHODS.length} methods × ${MANY_STATUSES.length} statuses)`);
+  const requests = [];
+  for (let route = 0; route < MANY_ROUTES; route++) {
+    for (const method of MANY_METHODS) {
+      for (const status of MANY_STATUSES) requests.push({ method, path: `/many/r${route}/${status}` });
+    }
+  }
+  const many = await measureScrape(['--many-routes'], (server) => sendAll(server.port, requests), PLAN.bigScrapes);
+  return { defaults, many };
+}
+
+async function probeCardinality() {
+  const results = [];
+  for (const setup of SETUPS.filter((name) => name !== 'bare')) {
+    log(`cardinality probe: ${setup}`);
+    results.push(
+      await withServer(setup, {}, async (server) => {
+        await sendMix(server, 500);
+        const start = await snapshot(server);
+        // The same number of requests to one unknown path first, so the memory that serving 404s costs
+        // anyway (warm code, grown heap) is in the baseline and the probe measures distinctness alone.
+        await sendAll(server.port, Array.from({ length: PLAN.unknownPaths }, () => ({ method: 'GET', path: '/unknown/first' })));
+        const afterFirst = await snapshot(server);
+        const unknown = Array.from({ length: PLAN.unknownPaths }, (_, index) => ({
+          method: 'GET',
+          path: `/unknown/${index}-${(index * 7919) % 10007}`,
+        }));
+        await sendAll(server.port, unknown);
+        const after = await snapshot(server);
+        return { setup, start, afterFirst, after };
+      }),
+    );
+  }
+  return results;
+}
+
+async function snapshot(server) {
+  // Memory first: its full GC would otherwise add a GC-kind series to the scrape that follows.
+  const { rss, heapUsed } = await server.ask('memory');
+  const [{ milliseconds, body }] = await scrapeInTurns([{ port: server.port, path: '/metrics' }], 5);
+  return {
+    series: seriesCount(body),
+    httpSeries: seriesCount(body, (line) => line.startsWith('http_')),
+    bytes: body.length,
+    scrapeMs: median(milliseconds),
+    rss,
+    heapUsed,
+  };
+}
+
+function measureDecorators() {
+  log('decorator cost');
+  const output = execFileSync(process.execPath, ['bench/decorator-cost.js', ...(quick ? ['--quick'] : [])], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 300_000,
+  });
+  return JSON.parse(output.trim().split('\n').pop());
+}
+
+function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  const nproc = spawnSync('nproc', { encoding: 'utf8' }).stdout?.trim() || String(cpus().length);
+  const nestVersion = JSON.parse(readFileSync(`${ROOT}node_modules/@nestjs/core/package.json`, 'utf8')).version;
+  return `${nproc} cores (nproc), ${model}, Node ${process.version}, NestJS ${nestVersion}, ${process.platform}`;
+}
+
+const fixed = (value, digits = 1) => value.toFixed(digits);
+const mib = (bytes) => `${fixed(mebibytes(bytes))} MiB`;
+const kib = (bytes) => (bytes >= 1024 * 1024 ? `${fixed(mebibytes(bytes), 2)} MiB` : `${fixed(bytes / 1024)} KiB`);
+const signed = (value, format) => `${value >= 0 ? '+' : '−'}${format(Math.abs(value))}`;
+
+function table(header, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function report({ throughput, scrape, cardinality, decorators }) {
+  const sections = [];
+  if (throughput) {
+    const { rows, aheadOfPeers, roundCount } = throughput;
+    sections.push(
+      `### Throughput (${roundCount} interleaved rounds of ${PLAN.loadSeconds} s, ${CONNECTIONS} connections, GET / · GET /items/:id?q=x · POST /users JSON)`,
+      table(
+        ['setup', 'req/s (median)', 'ratio to bare (median)', 'ratio range', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'peak RSS'],
+        rows.map((row) => [
+          SETUP_LABELS[row.setup],
+          fixed(row.throughput, 0),
+          fixed(row.ratio, 3),
+          `${fixed(row.ratioMin, 3)}–${fixed(row.ratioMax, 3)}`,
+          fixed(row.p50, 0),
+          fixed(row.p99, 0),
+          fixed(row.cpuPerRequest, 0),
+          mib(row.peakRss),
+        ]),
+      ),
+      `MetricsModule.forRoot() was ahead of both peers in ${aheadOfPeers} of ${roundCount} rounds.`,
+    );
+  }
+  if (scrape) {
+    const row = (name, result) => [
+      `${name}: ${result.series} series, ${kib(result.bytes)}`,
+      `${fixed(result.metricsHttp.p50, 2)} / ${fixed(result.metricsHttp.p99, 2)}`,
+      `${fixed(result.promClientHttp.p50, 2)} / ${fixed(result.promClientHttp.p99, 2)}`,
+      `${fixed(result.exposition.p50, 2)} / ${fixed(result.exposition.p99, 2)}`,
+      `${fixed(result.promClient.p50, 2)} / ${fixed(result.promClient.p99, 2)}`,
+      fixed(result.exposition.p50 / result.promClient.p50, 2),
+    ];
+    sections.push(
+      '### Scrape cost (ms, p50 / p99; text format, no gzip)',
+      table(
+        [
+          'registry',
+          'GET /metrics',
+          'prom-client over HTTP',
+          'exposition in-process',
+          'registry.metrics() in-process',
+          'ratio (in-process p50)',
+        ],
+        [row('default', scrape.defaults), row('many routes', scrape.many)],
+      ),
+    );
+  }
+  if (cardinality) {
+    sections.push(
+      `### Cardinality probe (${PLAN.unknownPaths.toLocaleString('en-US')} requests to distinct unknown paths)`,
+      table(
+        [
+          'setup',
+          'http_* series: start → before → after',
+          'all series before → after',
+          '/metrics size',
+          'scrape ms',
+          'RSS before → after',
+          'heap used before → after',
+        ],
+        cardinality.map(({ setup, start, afterFirst, after }) => [
+          SETUP_LABELS[setup],
+          `${start.httpSeries} → ${afterFirst.httpSeries} → ${after.httpSeries} (${signed(after.httpSeries - afterFirst.httpSeries, String)})`,
+          `${afterFirst.series} → ${after.series}`,
+          `${kib(afterFirst.bytes)} → ${kib(after.bytes)}`,
+          `${fixed(afterFirst.scrapeMs, 2)} → ${fixed(after.scrapeMs, 2)}`,
+          `${mib(afterFirst.rss)} → ${mib(after.rss)} (${signed(after.rss - afterFirst.rss, mib)})`,
+          `${mib(afterFirst.heapUsed)} → ${mib(after.heapUsed)} (${signed(after.heapUsed - afterFirst.heapUsed, mib)})`,
+        ]),
+      ),
+      `"start" is after 500 requests of the mix; "before" after ${PLAN.unknownPaths.toLocaleString('en-US')} more to one unknown path ` +
+        '(which creates the `<unmatched>` series and warms the 404 path); "after" after the distinct paths. ' +
+        'Memory is read after a full GC. Series from the default metrics (GC kinds, heap spaces) come and go on their own, ' +
+        'so the growth that counts is that of the http_* series.',
+    );
+  }
+  if (decorators) {
+    const row = (kind, result) => [kind, fixed(result.plainNs), fixed(result.trackedNs), fixed(result.addedNs)];
+    sections.push(
+      `### Decorator cost (@TrackDbOperation, ns per call, median of ${decorators.rounds} rounds)`,
+      table(
+        ['method', 'undecorated', 'decorated', 'added'],
+        [row('sync', decorators.sync), row('async (awaited)', decorators.async)],
+      ),
+    );
+  }
+  return sections.join('\n\n');
+}
+
+async function main() {
+  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  log('building the library');
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  const startedAt = Date.now();
+  const results = {};
+  if (runs('throughput')) results.throughput = summarizeThroughput(await measureThroughput());
+  if (runs('scrape')) results.scrape = await measureScrapeCost();
+  if (runs('cardinality')) results.cardinality = await probeCardinality();
+  if (runs('decorators')) results.decorators = measureDecorators();
+  const minutes = (Date.now() - startedAt) / 60_000;
+  const text = [
+    `Measured with \`${command}\` on ${new Date().toISOString().slice(0, 10)}, in ${fixed(minutes)} min.`,
+    `Machine: ${machine()}.`,
+    report(results),
+  ].join('\n\n');
+  process.stdout.write(`\n${text}\n`);
+  if (!quick && !only && setups === SETUPS) {
+    writeFileSync(`${ROOT}bench/RESULTS.md`, `## Performance\n\n${text}\n`);
+    log('wrote bench/RESULTS.md');
+  }
+}
+
+main().catch((error) => {
+  for (const server of live) server.kill();
+  process.stderr.write(`${error.stack ?? error}\n`);
+  process.exit(1);
+});
