@@ -20,6 +20,7 @@ import { activateMetricsService, deactivateMetricsService } from './utils/active
 import { renderExposition, type Exposition } from './utils/exposition.js';
 import { InstrumentationErrors } from './utils/instrumentation-errors.js';
 import { SeriesCache } from './utils/series-cache.js';
+import { counterSeries, histogramSeries, type CounterSeries } from './utils/buffered-series.js';
 import { assertDuration, assertLabel, assertOneOf } from './utils/assert-argument.js';
 import { summarize } from './utils/summarize.js';
 
@@ -57,10 +58,10 @@ export class MetricsService
   private readonly http: HttpRequestTracker;
   private readonly queues = new Map<string, QueueSource>();
   private readonly dbOperations: SeriesCache<ReturnType<MetricsService['createDbSeries']>>;
-  private readonly cacheResults: SeriesCache<ReturnType<MetricSet['cacheOperationsTotal']['labels']>>;
+  private readonly cacheResults: SeriesCache<CounterSeries>;
   private readonly backgroundTasks: SeriesCache<ReturnType<MetricsService['createTaskSeries']>>;
   private readonly externalCalls: SeriesCache<ReturnType<MetricsService['createExternalSeries']>>;
-  private readonly authEvents: SeriesCache<ReturnType<MetricSet['authEventsTotal']['labels']>>;
+  private readonly authEvents: SeriesCache<CounterSeries>;
 
   constructor(
     @Inject(RESOLVED_METRICS_OPTIONS) readonly options: ResolvedMetricsOptions,
@@ -75,13 +76,15 @@ export class MetricsService
     const m = this.metrics;
     this.dbOperations = new SeriesCache(([operation, table]) => this.createDbSeries(operation, table));
     this.cacheResults = new SeriesCache(([cache, operation, result]) =>
-      m.cacheOperationsTotal.labels({ cache, operation, result }),
+      counterSeries(m.cacheOperationsTotal, { cache, operation, result }),
     );
     this.backgroundTasks = new SeriesCache(([taskType]) => this.createTaskSeries(taskType));
     this.externalCalls = new SeriesCache(([service, operation]) =>
       this.createExternalSeries(service, operation),
     );
-    this.authEvents = new SeriesCache(([event, result]) => m.authEventsTotal.labels({ event, result }));
+    this.authEvents = new SeriesCache(([event, result]) =>
+      counterSeries(m.authEventsTotal, { event, result }),
+    );
   }
 
   /** The module's own registry. Metrics made with `@willsoto/nestjs-prometheus` providers live in prom-client's global one; `/metrics` exposes both. */
@@ -279,17 +282,18 @@ export class MetricsService
   private createDbSeries(operation: string, table: string) {
     const m = this.metrics;
     return {
-      succeeded: m.dbOperationsTotal.labels({ operation, table, status: 'success' }),
-      failed: m.dbOperationsTotal.labels({ operation, table, status: 'error' }),
-      duration: m.dbOperationDuration.labels({ operation, table }),
+      succeeded: counterSeries(m.dbOperationsTotal, { operation, table, status: 'success' }),
+      failed: counterSeries(m.dbOperationsTotal, { operation, table, status: 'error' }),
+      duration: histogramSeries(m.dbOperationDuration, { operation, table }),
     };
   }
 
   private createTaskSeries(taskType: string) {
     const m = this.metrics;
-    const count = (status: BackgroundTaskStatus) => m.backgroundTasksTotal.labels({ task_type: taskType, status });
+    const count = (status: BackgroundTaskStatus) =>
+      counterSeries(m.backgroundTasksTotal, { task_type: taskType, status });
     const duration = (status: BackgroundTaskStatus) =>
-      m.backgroundTaskDuration.labels({ task_type: taskType, status });
+      histogramSeries(m.backgroundTaskDuration, { task_type: taskType, status });
     return {
       count: { started: count('started'), succeeded: count('succeeded'), failed: count('failed') },
       duration: { succeeded: duration('succeeded'), failed: duration('failed') },
@@ -299,9 +303,9 @@ export class MetricsService
   private createExternalSeries(service: string, operation: string) {
     const m = this.metrics;
     return {
-      succeeded: m.externalCallsTotal.labels({ service, operation, status: 'success' }),
-      failed: m.externalCallsTotal.labels({ service, operation, status: 'error' }),
-      duration: m.externalCallDuration.labels({ service, operation }),
+      succeeded: counterSeries(m.externalCallsTotal, { service, operation, status: 'success' }),
+      failed: counterSeries(m.externalCallsTotal, { service, operation, status: 'error' }),
+      duration: histogramSeries(m.externalCallDuration, { service, operation }),
     };
   }
 }
