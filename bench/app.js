@@ -18,25 +18,7 @@ import promBundle from 'express-prom-bundle';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { tap } from 'rxjs';
 import { MetricsModule, MetricsService } from '../dist/metrics/index.js';
-
-export const SETUPS = ['bare', 'instrumentator', 'willsoto', 'prom-bundle'];
-
-/** Setups that isolate one part of the cost, for `npm run bench -- --setups=...`. */
-export const DIAGNOSTIC_SETUPS = ['default-metrics-only', 'instrumentator-without-default-metrics'];
-
-export const SETUP_LABELS = {
-  bare: 'bare Nest app',
-  instrumentator: 'MetricsModule.forRoot()',
-  willsoto: '@willsoto/nestjs-prometheus + interceptor',
-  'prom-bundle': 'express-prom-bundle',
-  'default-metrics-only': "bare + prom-client's default metrics",
-  'instrumentator-without-default-metrics': 'MetricsModule.forRoot({ defaultMetrics: false })',
-};
-
-/** Routes of the many-routes app, to reach about 40,000 series: routes × methods × statuses × ~48. */
-export const MANY_ROUTES = 166;
-export const MANY_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
-export const MANY_STATUSES = [200, 201, 404, 503];
+import { MANY_ROUTES, SETUP_LABELS } from './setups.js';
 
 function decorateMethod(target, name, methodDecorators, parameterDecorators = []) {
   const descriptor = Object.getOwnPropertyDescriptor(target.prototype, name);

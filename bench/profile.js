@@ -10,7 +10,7 @@ const [setup = 'instrumentator', seconds = '10'] = process.argv.slice(2);
 const directory = mkdtempSync(join(tmpdir(), 'bench-profile-'));
 try {
   const server = await ServerProcess.start(setup, {
-    nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${directory}`],
+    nodeOptions: ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${directory}`],
   });
   try {
     await load(server, 2);
@@ -21,7 +21,9 @@ try {
   }
   const file = readdirSync(directory).find((name) => name.endsWith('.cpuprofile'));
   if (!file) throw new Error('the server wrote no profile');
-  printProfile(JSON.parse(readFileSync(join(directory, file), 'utf8')));
+  const profile = JSON.parse(readFileSync(join(directory, file), 'utf8'));
+  printProfile(profile);
+  if (process.env.PROFILE_LINES) printLineTicks(profile, process.env.PROFILE_LINES);
 } finally {
   rmSync(directory, { recursive: true, force: true });
 }
@@ -63,4 +65,19 @@ function printProfile({ nodes, samples, timeDeltas }) {
   print('inclusive time of the library and the peers', byInclusive, (key) =>
     /dist\/metrics|prom-client|express-prom-bundle|nestjs-prometheus|bench\/app/.test(key),
   );
+}
+
+/** Sample counts per source line of the functions whose name matches, e.g. PROFILE_LINES=finish. */
+function printLineTicks({ nodes }, functionPattern) {
+  const pattern = new RegExp(functionPattern);
+  const ticks = new Map();
+  for (const node of nodes) {
+    if (!pattern.test(node.callFrame.functionName) || !node.callFrame.url.includes('/dist/')) continue;
+    for (const { line, ticks: count } of node.positionTicks ?? []) {
+      const key = `${node.callFrame.functionName} ${node.callFrame.url.replace(/^.*\/dist\//, 'dist/')}:${line}`;
+      ticks.set(key, (ticks.get(key) ?? 0) + count);
+    }
+  }
+  console.log(`\nself samples by line (${functionPattern})`);
+  [...ticks].sort((a, b) => b[1] - a[1]).forEach(([key, count]) => console.log(`${String(count).padStart(6)}  ${key}`));
 }

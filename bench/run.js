@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { MANY_METHODS, MANY_ROUTES, MANY_STATUSES, SETUPS, SETUP_LABELS } from './app.js';
+import { MANY_METHODS, MANY_ROUTES, MANY_STATUSES, SETUPS, SETUP_LABELS } from './setups.js';
 import { scrapeInTurns, sendAll, seriesCount } from './lib/http-client.js';
 import { CONNECTIONS, REQUEST_MIX, load } from './lib/load.js';
 import { median, mebibytes, percentile } from './lib/stats.js';
@@ -16,12 +16,20 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 const runs = (phase) => !only || only.includes(phase);
-const setups = args.find((arg) => arg.startsWith('--setups='))?.slice('--setups='.length).split(',') ?? SETUPS;
+// The twin, a second bare process, shows how far two identical setups drift apart on this machine.
+const DEFAULT_SETUPS = ['bare', 'bare-twin', ...SETUPS.slice(1)];
+const setups = args.find((arg) => arg.startsWith('--setups='))?.slice('--setups='.length).split(',') ?? DEFAULT_SETUPS;
 if (!setups.includes('bare')) setups.unshift('bare');
 
-const PLAN = quick
-  ? { rounds: 3, warmupSeconds: 2, loadSeconds: 3, scrapes: 60, bigScrapes: 10, unknownPaths: 10_000 }
-  : { rounds: 7, warmupSeconds: 4, loadSeconds: 8, scrapes: 300, bigScrapes: 30, unknownPaths: 10_000 };
+// BENCH_ROUNDS and BENCH_SECONDS override the rounds and their length, for diagnosis.
+const PLAN = {
+  ...(quick
+    ? { rounds: 3, warmupSeconds: 2, rewarmSeconds: 1, loadSeconds: 3, scrapes: 60, bigScrapes: 10 }
+    : { rounds: 12, warmupSeconds: 5, rewarmSeconds: 1, loadSeconds: 3, scrapes: 300, bigScrapes: 30 }),
+  unknownPaths: 10_000,
+};
+if (process.env.BENCH_ROUNDS) PLAN.rounds = Number(process.env.BENCH_ROUNDS);
+if (process.env.BENCH_SECONDS) PLAN.loadSeconds = Number(process.env.BENCH_SECONDS);
 const live = new Set();
 async function withServer(setup, options, use) {
   const server = await ServerProcess.start(setup, options);
@@ -56,13 +64,23 @@ async function measureThroughput() {
     }
     const rounds = [];
     for (let round = 0; round < PLAN.rounds; round++) {
-      // Rotating the order spreads any drift of the machine over every setup alike.
+      // Rotating the order spreads the drift of a shared machine over every setup alike. A process that
+      // sat idle while the others ran comes back slower for a moment, so each run starts with a short
+      // burst that is not measured.
       const order = servers.map((_, index) => servers[(index + round) % servers.length]);
       const results = {};
-      for (const server of order) results[server.setup] = await load(server, PLAN.loadSeconds);
+      for (const server of order) {
+        await load(server, PLAN.rewarmSeconds);
+        results[server.setup] = await load(server, PLAN.loadSeconds);
+      }
+      for (const setup of setups) {
+        results[setup].ratio = results[setup].throughput / results.bare.throughput;
+        results[setup].cpuRatio = results.bare.cpuPerRequest / results[setup].cpuPerRequest;
+      }
       rounds.push(results);
       log(
-        `round ${round + 1}/${PLAN.rounds}: ${setups.map((setup) => `${setup} ${results[setup].throughput.toFixed(0)}/s`).join(', ')}`,
+        `round ${round + 1}/${PLAN.rounds}: ` +
+          order.map(({ setup }) => `${setup} ${results[setup].throughput.toFixed(0)}/s`).join(', '),
       );
     }
     const peakRss = {};
@@ -78,22 +96,24 @@ async function measureThroughput() {
 
 function summarizeThroughput({ rounds, peakRss }) {
   const rows = setups.map((setup) => {
-    const ratios = rounds.map((round) => round[setup].throughput / round.bare.throughput);
+    const ratios = rounds.map((round) => round[setup].ratio);
+    const runs = rounds.map((round) => round[setup]);
     return {
       setup,
-      throughput: median(rounds.map((round) => round[setup].throughput)),
+      throughput: median(runs.map((run) => run.throughput)),
       ratio: median(ratios),
       ratioMin: Math.min(...ratios),
       ratioMax: Math.max(...ratios),
-      p50: median(rounds.map((round) => round[setup].p50)),
-      p99: median(rounds.map((round) => round[setup].p99)),
-      cpuPerRequest: median(rounds.map((round) => round[setup].cpuPerRequest)),
+      p50: median(runs.map((run) => run.p50)),
+      p99: median(runs.map((run) => run.p99)),
+      cpuPerRequest: median(runs.map((run) => run.cpuPerRequest)),
+      cpuRatio: median(rounds.map((round) => round[setup].cpuRatio)),
       peakRss: peakRss[setup],
     };
   });
   const peers = ['willsoto', 'prom-bundle'].filter((setup) => setups.includes(setup));
   const aheadOfPeers = rounds.filter((round) =>
-    peers.every((peer) => round.instrumentator?.throughput > round[peer].throughput),
+    peers.every((peer) => round.instrumentator?.ratio > round[peer].ratio),
   ).length;
   return { rows, aheadOfPeers, roundCount: rounds.length };
 }
@@ -215,9 +235,19 @@ function report({ throughput, scrape, cardinality, decorators }) {
   if (throughput) {
     const { rows, aheadOfPeers, roundCount } = throughput;
     sections.push(
-      `### Throughput (${roundCount} interleaved rounds of ${PLAN.loadSeconds} s, ${CONNECTIONS} connections, GET / · GET /items/:id?q=x · POST /users JSON)`,
+      `### Throughput (${roundCount} interleaved rounds, runs of ${PLAN.loadSeconds} s, ${CONNECTIONS} connections, GET / · GET /items/:id?q=x · POST /users JSON)`,
       table(
-        ['setup', 'req/s (median)', 'ratio to bare (median)', 'ratio range', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'peak RSS'],
+        [
+          'setup',
+          'req/s (median)',
+          'ratio to bare (median)',
+          'ratio range',
+          'p50 ms',
+          'p99 ms',
+          'server CPU µs/req',
+          'CPU ratio',
+          'peak RSS',
+        ],
         rows.map((row) => [
           SETUP_LABELS[row.setup],
           fixed(row.throughput, 0),
@@ -226,10 +256,15 @@ function report({ throughput, scrape, cardinality, decorators }) {
           fixed(row.p50, 0),
           fixed(row.p99, 0),
           fixed(row.cpuPerRequest, 0),
+          fixed(row.cpuRatio, 3),
           mib(row.peakRss),
         ]),
       ),
-      `MetricsModule.forRoot() was ahead of both peers in ${aheadOfPeers} of ${roundCount} rounds.`,
+      `Each round runs every setup once, in rotated order, after an unmeasured ${PLAN.rewarmSeconds} s burst; the ratio ` +
+        `is the median over the rounds of throughput / bare throughput in the same round. MetricsModule.forRoot() was ahead of both peers in ${aheadOfPeers} of ${roundCount} rounds. ` +
+        "Server CPU µs/req is the server process's CPU time divided by the requests it answered; the CPU ratio " +
+        '(bare CPU per request / setup CPU per request, median over rounds) is less sensitive to other processes ' +
+        'taking turns on the cores than throughput is.',
     );
   }
   if (scrape) {
@@ -295,7 +330,45 @@ function report({ throughput, scrape, cardinality, decorators }) {
       ),
     );
   }
+  sections.push('### Targets', targets({ throughput, scrape, cardinality, decorators }));
   return sections.join('\n\n');
+}
+
+function targets({ throughput, scrape, cardinality, decorators }) {
+  const lines = [];
+  const check = (met, text) => lines.push(`- ${met ? 'met' : '**not met**'}: ${text}`);
+  if (throughput) {
+    const ours = throughput.rows.find((row) => row.setup === 'instrumentator');
+    if (ours) {
+      check(ours.ratio >= 0.95, `throughput ≥ 0.95 × bare (median ratio ${fixed(ours.ratio, 3)})`);
+      check(
+        throughput.aheadOfPeers === throughput.roundCount,
+        `ahead of both peers in every round (${throughput.aheadOfPeers} of ${throughput.roundCount})`,
+      );
+    }
+  }
+  if (scrape) {
+    const { many, defaults } = scrape;
+    const overHttp = many.metricsHttp.p50 / many.promClientHttp.p50;
+    const inProcess = many.exposition.p50 / many.promClient.p50;
+    check(
+      overHttp <= 1.2 && inProcess <= 1.2,
+      `/metrics at ${many.series} series within 1.2 × prom-client's own rendering ` +
+        `(p50 ratio ${fixed(overHttp, 2)} over HTTP, ${fixed(inProcess, 2)} in-process)`,
+    );
+    check(defaults.metricsHttp.p50 < 2, `/metrics p50 under 2 ms at the default series (${fixed(defaults.metricsHttp.p50, 2)} ms)`);
+  }
+  const probe = cardinality?.find((result) => result.setup === 'instrumentator');
+  if (probe) {
+    const series = probe.after.httpSeries - probe.afterFirst.httpSeries;
+    const rss = probe.after.rss - probe.afterFirst.rss;
+    check(series <= 1, `series growth after ${PLAN.unknownPaths} unknown paths at most one (${series})`);
+    check(rss < 5 * 1024 * 1024, `RSS growth under 5 MiB (${mib(rss)})`);
+  }
+  if (decorators) {
+    check(decorators.async.addedNs < 1000, `decorator under 1 µs per async call (${fixed(decorators.async.addedNs)} ns)`);
+  }
+  return lines.join('\n');
 }
 
 async function main() {
@@ -318,7 +391,7 @@ async function main() {
     report(results),
   ].join('\n\n');
   process.stdout.write(`\n${text}\n`);
-  if (!quick && !only && setups === SETUPS) {
+  if (!quick && !only && setups === DEFAULT_SETUPS) {
     writeFileSync(`${ROOT}bench/RESULTS.md`, `## Performance\n\n${text}\n`);
     log('wrote bench/RESULTS.md');
   }

@@ -146,13 +146,12 @@ export class HttpRequestTracker {
       const series = this.seriesFor(request);
       if (!series) return;
       // An abandoned response never reached the client, whatever status the handler had set.
-      const status = response.writableFinished ? response.statusCode : CLIENT_CLOSED_REQUEST_STATUS;
+      const delivered = response.writableFinished;
+      const status = delivered ? response.statusCode : CLIENT_CLOSED_REQUEST_STATUS;
       this.responseCounter(series, status).inc();
       series.duration.observe((performance.now() - state.startedAt) / 1000);
       series.requestSize.observe(declaredLength(request.headers['content-length']) ?? 0);
-      const responseSize = response.writableFinished
-        ? responseBodySize(request, response, state)
-        : undefined;
+      const responseSize = delivered ? responseBodySize(request, response, state) : undefined;
       if (responseSize !== undefined) series.responseSize.observe(responseSize);
       if (state.exceptionType !== undefined) {
         this.metrics.httpExceptionsTotal.inc({
