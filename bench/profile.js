@@ -53,6 +53,29 @@ function printProfile({ nodes, samples, timeDeltas }) {
       byInclusive.set(ancestor, (byInclusive.get(ancestor) ?? 0) + time);
     }
   }
+  // The share of busy samples with an instrumentation frame anywhere on the stack, start-up excluded.
+  const instrumentation = /dist\/metrics|prom-client|express-prom-bundle|nestjs-prometheus|bench\/app\.js/;
+  const startup = /^(startApp|ModuleJob\.run|compileForInternalLoader)$/;
+  let busy = 0;
+  let instrumented = 0;
+  for (const [index, id] of samples.entries()) {
+    const time = timeDeltas[index] ?? 0;
+    const leaf = byId.get(id).callFrame.functionName;
+    if (leaf === '(idle)' || leaf === '(program)') continue;
+    let hit = false;
+    let atStartup = false;
+    for (let current = id; current !== undefined; current = parentOf.get(current)) {
+      const frame = byId.get(current).callFrame;
+      if (startup.test(frame.functionName)) atStartup = true;
+      if (instrumentation.test(frame.url) && !/^(home|item|createUser|answer)$/.test(frame.functionName)) hit = true;
+    }
+    if (atStartup) continue;
+    busy += time;
+    if (hit) instrumented += time;
+  }
+  // Exact for the library, whose hooks run from events; an upper bound for a middleware or an
+  // interceptor, under whose frames the rest of the request runs.
+  console.log(`\ninstrumentation frames on the stack: ${((100 * instrumented) / busy).toFixed(2)}% of busy samples`);
   const print = (title, map, filter = () => true, limit = 25) => {
     console.log(`\n${title}`);
     [...map]

@@ -410,6 +410,7 @@ async function main() {
     `Measured with \`${command}\` on ${new Date().toISOString().slice(0, 10)}, in ${fixed(minutes)} min.`,
     `Machine: ${machine()}.`,
     report(results),
+    'How each figure is measured, and what the CPU profile shows of the remaining cost: bench/README.md.',
   ].join('\n\n');
   process.stdout.write(`\n${text}\n`);
   if (!quick && !only && setups === DEFAULT_SETUPS) {
