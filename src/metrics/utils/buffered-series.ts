@@ -21,7 +21,9 @@ export interface HistogramSeries {
  * A prom-client child re-hashes and re-validates its labels on every call and allocates while doing
  * it, which costs about a microsecond. The series here only add to plain numbers; the metric's
  * `collect` hook, which prom-client runs before every read (`get()`, a scrape, the JSON summary),
- * folds what they gathered into the metric. Readers therefore always see every recorded value.
+ * folds what they gathered into the metric. Readers therefore always see every recorded value. One
+ * difference from plain children: values recorded since the last read when `reset()` runs are not
+ * dropped with the rest but show up after the reset; the library itself never resets its metrics.
  */
 const buffers = new WeakMap<object, SeriesBuffer>();
 
