@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Histogram } from 'prom-client';
 import { METRIC_NAMES } from './metrics.constants.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
+import { bufferedCounter, bufferedHistogram } from './utils/buffered-series.js';
 
 /** Every metric one module instance owns, all in its own registry. */
 export interface MetricSet {
@@ -66,13 +67,13 @@ export function createMetricSet(options: ResolvedMetricsOptions, samplers: Metri
 
   return {
     registry,
-    httpRequestsTotal: new Counter({
+    httpRequestsTotal: bufferedCounter({
       name: name('httpRequestsTotal'),
       help: 'HTTP responses, counted once each, by method, route template and status code.',
       labelNames: ['method', 'endpoint', 'status_code'],
       registers,
     }),
-    httpRequestDuration: new Histogram({
+    httpRequestDuration: bufferedHistogram({
       name: name('httpRequestDuration'),
       help: 'Time from the arrival of an HTTP request to the end of its response, in seconds.',
       labelNames: httpLabels,
@@ -88,72 +89,72 @@ export function createMetricSet(options: ResolvedMetricsOptions, samplers: Metri
         samplers.sampleInProgress(this);
       },
     }),
-    httpRequestSize: new Histogram({
+    httpRequestSize: bufferedHistogram({
       name: name('httpRequestSize'),
       help: 'Size of HTTP request bodies as declared by Content-Length, in bytes.',
       labelNames: httpLabels,
       buckets: options.sizeBuckets,
       registers,
     }),
-    httpResponseSize: new Histogram({
+    httpResponseSize: bufferedHistogram({
       name: name('httpResponseSize'),
       help: 'Size of HTTP response bodies, in bytes.',
       labelNames: httpLabels,
       buckets: options.sizeBuckets,
       registers,
     }),
-    httpExceptionsTotal: new Counter({
+    httpExceptionsTotal: bufferedCounter({
       name: name('httpExceptionsTotal'),
       help: 'Exceptions that ended an HTTP request, by exception class.',
       labelNames: ['exception_type', 'method', 'endpoint', 'status_code'],
       registers,
     }),
-    dbOperationsTotal: new Counter({
+    dbOperationsTotal: bufferedCounter({
       name: name('dbOperationsTotal'),
       help: 'Database operations by operation, table and outcome.',
       labelNames: ['operation', 'table', 'status'],
       registers,
     }),
-    dbOperationDuration: new Histogram({
+    dbOperationDuration: bufferedHistogram({
       name: name('dbOperationDuration'),
       help: 'Duration of database operations, in seconds.',
       labelNames: ['operation', 'table'],
       buckets: options.durationBuckets,
       registers,
     }),
-    cacheOperationsTotal: new Counter({
+    cacheOperationsTotal: bufferedCounter({
       name: name('cacheOperationsTotal'),
       help: 'Cache lookups by cache, operation and result.',
       labelNames: ['cache', 'operation', 'result'],
       registers,
     }),
-    backgroundTasksTotal: new Counter({
+    backgroundTasksTotal: bufferedCounter({
       name: name('backgroundTasksTotal'),
       help: 'Background tasks started, succeeded and failed, by task type.',
       labelNames: ['task_type', 'status'],
       registers,
     }),
-    backgroundTaskDuration: new Histogram({
+    backgroundTaskDuration: bufferedHistogram({
       name: name('backgroundTaskDuration'),
       help: 'Duration of finished background tasks, in seconds.',
       labelNames: ['task_type', 'status'],
       buckets: options.durationBuckets,
       registers,
     }),
-    externalCallsTotal: new Counter({
+    externalCallsTotal: bufferedCounter({
       name: name('externalCallsTotal'),
       help: 'Calls to external services by service, operation and outcome.',
       labelNames: ['service', 'operation', 'status'],
       registers,
     }),
-    externalCallDuration: new Histogram({
+    externalCallDuration: bufferedHistogram({
       name: name('externalCallDuration'),
       help: 'Duration of calls to external services, in seconds.',
       labelNames: ['service', 'operation'],
       buckets: options.durationBuckets,
       registers,
     }),
-    authEventsTotal: new Counter({
+    authEventsTotal: bufferedCounter({
       name: name('authEventsTotal'),
       help: 'Authentication events by event and result.',
       labelNames: ['event', 'result'],

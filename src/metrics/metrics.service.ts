@@ -28,6 +28,7 @@ import { PushgatewayPusher } from './push/pushgateway-pusher.js';
 import { createMetricsRequestHandler } from './serving/metrics-request-handler.js';
 import { listen, type OwnListener } from './serving/listen.js';
 import type { AddressInfo } from 'node:net';
+import { counterSeries, histogramSeries, type CounterSeries } from './utils/buffered-series.js';
 import { assertDuration, assertLabel, assertOneOf } from './utils/assert-argument.js';
 import { summarize } from './utils/summarize.js';
 
@@ -65,10 +66,10 @@ export class MetricsService
   private readonly http: HttpRequestTracker;
   private readonly queues = new Map<string, QueueSource>();
   private readonly dbOperations: SeriesCache<ReturnType<MetricsService['createDbSeries']>>;
-  private readonly cacheResults: SeriesCache<ReturnType<MetricSet['cacheOperationsTotal']['labels']>>;
+  private readonly cacheResults: SeriesCache<CounterSeries>;
   private readonly backgroundTasks: SeriesCache<ReturnType<MetricsService['createTaskSeries']>>;
   private readonly externalCalls: SeriesCache<ReturnType<MetricsService['createExternalSeries']>>;
-  private readonly authEvents: SeriesCache<ReturnType<MetricSet['authEventsTotal']['labels']>>;
+  private readonly authEvents: SeriesCache<CounterSeries>;
   private readonly cardinality: CardinalityGuard;
   private listener?: OwnListener;
   private pusher?: PushgatewayPusher;
@@ -93,7 +94,7 @@ export class MetricsService
       capacity,
     );
     this.cacheResults = new SeriesCache(
-      ([cache, operation, result]) => m.cacheOperationsTotal.labels({ cache, operation, result }),
+      ([cache, operation, result]) => counterSeries(m.cacheOperationsTotal, { cache, operation, result }),
       capacity,
     );
     this.backgroundTasks = new SeriesCache(([taskType]) => this.createTaskSeries(taskType), capacity);
@@ -102,7 +103,7 @@ export class MetricsService
       capacity,
     );
     this.authEvents = new SeriesCache(
-      ([event, result]) => m.authEventsTotal.labels({ event, result }),
+      ([event, result]) => counterSeries(m.authEventsTotal, { event, result }),
       capacity,
     );
   }
@@ -367,17 +368,18 @@ export class MetricsService
   private createDbSeries(operation: string, table: string) {
     const m = this.metrics;
     return {
-      succeeded: m.dbOperationsTotal.labels({ operation, table, status: 'success' }),
-      failed: m.dbOperationsTotal.labels({ operation, table, status: 'error' }),
-      duration: m.dbOperationDuration.labels({ operation, table }),
+      succeeded: counterSeries(m.dbOperationsTotal, { operation, table, status: 'success' }),
+      failed: counterSeries(m.dbOperationsTotal, { operation, table, status: 'error' }),
+      duration: histogramSeries(m.dbOperationDuration, { operation, table }),
     };
   }
 
   private createTaskSeries(taskType: string) {
     const m = this.metrics;
-    const count = (status: BackgroundTaskStatus) => m.backgroundTasksTotal.labels({ task_type: taskType, status });
+    const count = (status: BackgroundTaskStatus) =>
+      counterSeries(m.backgroundTasksTotal, { task_type: taskType, status });
     const duration = (status: BackgroundTaskStatus) =>
-      m.backgroundTaskDuration.labels({ task_type: taskType, status });
+      histogramSeries(m.backgroundTaskDuration, { task_type: taskType, status });
     return {
       count: { started: count('started'), succeeded: count('succeeded'), failed: count('failed') },
       duration: { succeeded: duration('succeeded'), failed: duration('failed') },
@@ -387,9 +389,9 @@ export class MetricsService
   private createExternalSeries(service: string, operation: string) {
     const m = this.metrics;
     return {
-      succeeded: m.externalCallsTotal.labels({ service, operation, status: 'success' }),
-      failed: m.externalCallsTotal.labels({ service, operation, status: 'error' }),
-      duration: m.externalCallDuration.labels({ service, operation }),
+      succeeded: counterSeries(m.externalCallsTotal, { service, operation, status: 'success' }),
+      failed: counterSeries(m.externalCallsTotal, { service, operation, status: 'error' }),
+      duration: histogramSeries(m.externalCallDuration, { service, operation }),
     };
   }
 }

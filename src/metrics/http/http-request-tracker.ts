@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { Gauge } from 'prom-client';
 import {
   CLIENT_CLOSED_REQUEST_STATUS,
   OTHER_METHOD,
@@ -9,6 +9,12 @@ import {
 } from '../metrics.constants.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
 import type { MetricSet } from '../metric-set.js';
+import {
+  counterSeries,
+  histogramSeries,
+  type CounterSeries,
+  type HistogramSeries,
+} from '../utils/buffered-series.js';
 import type { InstrumentationErrors } from '../utils/instrumentation-errors.js';
 import { REQUEST_STATE, type RequestState, type TrackedResponse } from './request-state.js';
 
@@ -18,11 +24,11 @@ type HttpLabels = 'method' | 'endpoint';
 interface MethodSeries {
   readonly method: string;
   readonly endpoint: string;
-  readonly duration: Histogram.Internal<HttpLabels>;
-  readonly requestSize: Histogram.Internal<HttpLabels>;
-  readonly responseSize: Histogram.Internal<HttpLabels>;
+  readonly duration: HistogramSeries;
+  readonly requestSize: HistogramSeries;
+  readonly responseSize: HistogramSeries;
   readonly inProgress?: Gauge.Internal<HttpLabels>;
-  readonly responsesByStatus: Map<number, Counter.Internal>;
+  readonly responsesByStatus: Map<number, CounterSeries>;
 }
 
 /** An Express route: `path` is the template the app registered, `stack` its handlers. */
@@ -140,13 +146,12 @@ export class HttpRequestTracker {
       const series = this.seriesFor(request);
       if (!series) return;
       // An abandoned response never reached the client, whatever status the handler had set.
-      const status = response.writableFinished ? response.statusCode : CLIENT_CLOSED_REQUEST_STATUS;
+      const delivered = response.writableFinished;
+      const status = delivered ? response.statusCode : CLIENT_CLOSED_REQUEST_STATUS;
       this.responseCounter(series, status).inc();
       series.duration.observe((performance.now() - state.startedAt) / 1000);
       series.requestSize.observe(declaredLength(request.headers['content-length']) ?? 0);
-      const responseSize = response.writableFinished
-        ? responseBodySize(request, response, state)
-        : undefined;
+      const responseSize = delivered ? responseBodySize(request, response, state) : undefined;
       if (responseSize !== undefined) series.responseSize.observe(responseSize);
       if (state.exceptionType !== undefined) {
         this.metrics.httpExceptionsTotal.inc({
@@ -203,9 +208,9 @@ export class HttpRequestTracker {
     const series: MethodSeries = {
       method,
       endpoint,
-      duration: this.metrics.httpRequestDuration.labels(labels),
-      requestSize: this.metrics.httpRequestSize.labels(labels),
-      responseSize: this.metrics.httpResponseSize.labels(labels),
+      duration: histogramSeries(this.metrics.httpRequestDuration, labels),
+      requestSize: histogramSeries(this.metrics.httpRequestSize, labels),
+      responseSize: histogramSeries(this.metrics.httpResponseSize, labels),
       inProgress: this.options.inProgressLabels
         ? this.metrics.httpRequestsInProgress.labels(labels)
         : undefined,
@@ -218,7 +223,7 @@ export class HttpRequestTracker {
   private responseCounter(series: MethodSeries, status: number) {
     let counter = series.responsesByStatus.get(status);
     if (!counter) {
-      counter = this.metrics.httpRequestsTotal.labels({
+      counter = counterSeries(this.metrics.httpRequestsTotal, {
         method: series.method,
         endpoint: series.endpoint,
         status_code: this.statusLabel(status),

@@ -26,6 +26,7 @@ interface GuardState {
   readonly keys: Set<string>;
   /** Bumped by `remove()` and `reset()`, which may free a label set that children still hold. */
   epoch: number;
+  readonly guard: CardinalityGuard;
 }
 
 /**
@@ -62,7 +63,7 @@ export class CardinalityGuard {
     if (guardedMetrics.has(metric) || !Array.isArray(target.labelNames)) return;
     if (target.labelNames.length === 0 || target.enableExemplars || metric === this.droppedTotal)
       return;
-    const state: GuardState = { keys: new Set(), epoch: 0 };
+    const state: GuardState = { keys: new Set(), epoch: 0, guard: this };
     guardedMetrics.set(metric, state);
 
     for (const methodName of RECORDING_METHODS) {
@@ -124,7 +125,8 @@ export class CardinalityGuard {
     };
   }
 
-  private admit(
+  /** @internal Also used by {@link admitLabelSet}. */
+  admit(
     metric: GuardableMetric,
     state: GuardState,
     labels: Record<string, unknown>,
@@ -149,6 +151,16 @@ export class CardinalityGuard {
         'for new label sets are dropped and counted in metrics_series_dropped_total.',
     );
   }
+}
+
+/**
+ * Admits a label set under `metric`'s cap, for series that record without going through the metric's
+ * own methods (the buffered series of the hot path). True when admitted or when the metric is not
+ * capped; false when refused, the refused observation already counted as dropped.
+ */
+export function admitLabelSet(metric: object, labels: Record<string, unknown>): boolean {
+  const state = guardedMetrics.get(metric);
+  return state ? state.guard.admit(metric as GuardableMetric, state, labels) : true;
 }
 
 function isLabelObject(value: unknown): value is TaggedLabels {

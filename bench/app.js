@@ -1,0 +1,141 @@
+// The one app every setup serves, and the instrumentation each setup adds to it. Plain JavaScript, so
+// Nest's decorators are applied with Reflect.decorate instead of the @ syntax.
+import 'reflect-metadata';
+import {
+  All,
+  Body,
+  Controller,
+  Get,
+  Module,
+  Param,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { makeCounterProvider, makeHistogramProvider, PrometheusModule, getToken } from '@willsoto/nestjs-prometheus';
+import promBundle from 'express-prom-bundle';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { tap } from 'rxjs';
+import { MetricsModule, MetricsService } from '../dist/metrics/index.js';
+import { MANY_ROUTES, SETUP_LABELS } from './setups.js';
+
+function decorateMethod(target, name, methodDecorators, parameterDecorators = []) {
+  const descriptor = Object.getOwnPropertyDescriptor(target.prototype, name);
+  const all = [
+    ...methodDecorators,
+    ...parameterDecorators.map(([index, decorator]) => (proto, key) => decorator(proto, key, index)),
+  ];
+  Object.defineProperty(target.prototype, name, Reflect.decorate(all, target.prototype, name, descriptor));
+}
+
+class AppController {
+  home() {
+    return { status: 'ok' };
+  }
+
+  item(id, q) {
+    return { id: Number(id), name: `item ${id}`, q: q ?? null };
+  }
+
+  createUser(body) {
+    return { id: 1, ...body };
+  }
+}
+decorateMethod(AppController, 'home', [Get('/')]);
+decorateMethod(AppController, 'item', [Get('/items/:id')], [[0, Param('id')], [1, Query('q')]]);
+decorateMethod(AppController, 'createUser', [Post('/users')], [[0, Body()]]);
+Reflect.decorate([Controller()], AppController);
+
+/** Many route templates, each answering with the status in its last segment. */
+class ManyRoutesController {
+  answer(status, response) {
+    response.status(Number(status)).json({ status: Number(status) });
+  }
+}
+decorateMethod(
+  ManyRoutesController,
+  'answer',
+  [All(Array.from({ length: MANY_ROUTES }, (_, index) => `/many/r${index}/:status`))],
+  [[0, Param('status')], [1, Res()]],
+);
+Reflect.decorate([Controller()], ManyRoutesController);
+
+/** The interceptor that the @willsoto/nestjs-prometheus tutorials put in front of every handler. */
+class TutorialMetricsInterceptor {
+  constructor(requests, duration) {
+    this.requests = requests;
+    this.duration = duration;
+  }
+
+  intercept(context, next) {
+    const http = context.switchToHttp();
+    const request = http.getRequest();
+    const response = http.getResponse();
+    const stopTimer = this.duration.startTimer();
+    const record = () => {
+      const labels = {
+        method: request.method,
+        route: request.route?.path ?? request.url,
+        status_code: response.statusCode,
+      };
+      this.requests.inc(labels);
+      stopTimer(labels);
+    };
+    return next.handle().pipe(tap({ next: record, error: record }));
+  }
+}
+
+const willsotoLabels = ['method', 'route', 'status_code'];
+
+function moduleFor(setup, controllers) {
+  const imports = [];
+  const providers = [];
+  if (setup === 'instrumentator') imports.push(MetricsModule.forRoot());
+  if (setup === 'instrumentator-without-default-metrics') imports.push(MetricsModule.forRoot({ defaultMetrics: false }));
+  if (setup === 'default-metrics-only') collectDefaultMetrics({ register: new Registry() });
+  if (setup === 'willsoto') {
+    imports.push(PrometheusModule.register());
+    providers.push(
+      makeCounterProvider({ name: 'http_requests_total', help: 'HTTP requests', labelNames: willsotoLabels }),
+      makeHistogramProvider({
+        name: 'http_request_duration_seconds',
+        help: 'HTTP request duration',
+        labelNames: willsotoLabels,
+      }),
+      {
+        provide: APP_INTERCEPTOR,
+        inject: [getToken('http_requests_total'), getToken('http_request_duration_seconds')],
+        useFactory: (requests, duration) => new TutorialMetricsInterceptor(requests, duration),
+      },
+    );
+  }
+  class BenchModule {}
+  Reflect.decorate([Module({ imports, controllers, providers })], BenchModule);
+  return BenchModule;
+}
+
+/**
+ * Boots the app for a setup on 127.0.0.1 and an ephemeral port.
+ * @param manyRoutes adds the many-routes controller (scrape measurements only).
+ */
+export async function startApp(setup, { manyRoutes = false } = {}) {
+  if (!SETUP_LABELS[setup]) {
+    throw new Error(`unknown setup "${setup}"; expected one of ${Object.keys(SETUP_LABELS).join(', ')}`);
+  }
+  const controllers = manyRoutes ? [AppController, ManyRoutesController] : [AppController];
+  const app = await NestFactory.create(moduleFor(setup, controllers), { logger: false });
+  if (setup === 'prom-bundle') {
+    app.use(
+      promBundle({
+        includeMethod: true,
+        includePath: true,
+        includeStatusCode: true,
+        promClient: { collectDefaultMetrics: {} },
+      }),
+    );
+  }
+  await app.listen(0, '127.0.0.1');
+  const metricsService = setup.startsWith('instrumentator') ? app.get(MetricsService) : undefined;
+  return { app, port: app.getHttpServer().address().port, metricsService };
+}

@@ -1,0 +1,38 @@
+import autocannon from 'autocannon';
+
+export const CONNECTIONS = 50;
+
+/** The request mix every setup serves: each connection cycles through it. */
+export const REQUEST_MIX = [
+  { method: 'GET', path: '/' },
+  { method: 'GET', path: '/items/42?q=x' },
+  {
+    method: 'POST',
+    path: '/users',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Ada Lovelace', email: 'ada@example.com' }),
+  },
+];
+
+/** Saturates a server with the mix for `seconds`; fails on any connection error or non-2xx answer. */
+export async function load(server, seconds) {
+  const cpuBefore = await server.ask('cpu');
+  const result = await autocannon({
+    url: server.url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: REQUEST_MIX,
+  });
+  if (result.errors > 0 || result.non2xx > 0) {
+    throw new Error(`${server.setup}: ${result.errors} connection errors, ${result.non2xx} non-2xx responses`);
+  }
+  const cpuAfter = await server.ask('cpu');
+  const cpuMicroseconds = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
+  return {
+    throughput: result.requests.total / result.duration,
+    // CPU time the server spent per request: less sensitive than throughput to noisy neighbours.
+    cpuPerRequest: cpuMicroseconds / result.requests.total,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
+}

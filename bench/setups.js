@@ -1,0 +1,22 @@
+// What the benchmark compares. Kept apart from app.js, which needs the built library, so that the
+// runner can read it before it builds.
+
+export const SETUPS = ['bare', 'instrumentator', 'willsoto', 'prom-bundle'];
+
+/** Every setup app.js can start. The twin and the last two are diagnostics, for `--setups=`: the twin
+ * shows the noise between two identical processes, the others isolate one part of the cost. */
+export const SETUP_LABELS = {
+  bare: 'bare Nest app',
+  'bare-twin': 'bare Nest app, a second process (shows the noise)',
+  instrumentator: 'MetricsModule.forRoot()',
+  willsoto: '@willsoto/nestjs-prometheus + interceptor',
+  'prom-bundle': 'express-prom-bundle',
+  'default-metrics-only': "bare + prom-client's default metrics",
+  'instrumentator-without-default-metrics': 'MetricsModule.forRoot({ defaultMetrics: false })',
+};
+
+/** Routes of the many-routes app, to reach about 40,000 series: routes × methods × statuses × ~48. */
+export const MANY_ROUTES = 166;
+export const MANY_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
+export const MANY_STATUSES = [200, 201, 404, 503];
+
