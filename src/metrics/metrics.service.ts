@@ -10,7 +10,14 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
-import { register as globalRegistry, type Gauge, type Registry } from 'prom-client';
+import {
+  register as globalRegistry,
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type LabelValues,
+  type Registry,
+} from 'prom-client';
 import { METRIC_NAMES, RESOLVED_METRICS_OPTIONS } from './metrics.constants.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 import type { MetricsSummary } from './interfaces/metrics-summary.interface.js';
@@ -28,7 +35,12 @@ import { PushgatewayPusher } from './push/pushgateway-pusher.js';
 import { createMetricsRequestHandler } from './serving/metrics-request-handler.js';
 import { listen, type OwnListener } from './serving/listen.js';
 import type { AddressInfo } from 'node:net';
-import { counterSeries, histogramSeries, type CounterSeries } from './utils/buffered-series.js';
+import {
+  counterSeries,
+  histogramSeries,
+  type CounterSeries,
+  type HistogramSeries,
+} from './utils/buffered-series.js';
 import { assertDuration, assertLabel, assertOneOf } from './utils/assert-argument.js';
 import { summarize } from './utils/summarize.js';
 
@@ -65,10 +77,10 @@ export class MetricsService
   readonly metrics: MetricSet;
   private readonly http: HttpRequestTracker;
   private readonly queues = new Map<string, QueueSource>();
-  private readonly dbOperations: SeriesCache<ReturnType<MetricsService['createDbSeries']>>;
+  private readonly dbOperations: SeriesCache<OutcomeSeries>;
   private readonly cacheResults: SeriesCache<CounterSeries>;
   private readonly backgroundTasks: SeriesCache<ReturnType<MetricsService['createTaskSeries']>>;
-  private readonly externalCalls: SeriesCache<ReturnType<MetricsService['createExternalSeries']>>;
+  private readonly externalCalls: SeriesCache<OutcomeSeries>;
   private readonly authEvents: SeriesCache<CounterSeries>;
   private readonly cardinality: CardinalityGuard;
   private listener?: OwnListener;
@@ -90,7 +102,8 @@ export class MetricsService
     const m = this.metrics;
     const capacity = options.maxSeriesPerMetric;
     this.dbOperations = new SeriesCache(
-      ([operation, table]) => this.createDbSeries(operation, table),
+      ([operation, table]) =>
+        outcomeSeries(m.dbOperationsTotal, m.dbOperationDuration, { operation, table }),
       capacity,
     );
     this.cacheResults = new SeriesCache(
@@ -99,7 +112,8 @@ export class MetricsService
     );
     this.backgroundTasks = new SeriesCache(([taskType]) => this.createTaskSeries(taskType), capacity);
     this.externalCalls = new SeriesCache(
-      ([service, operation]) => this.createExternalSeries(service, operation),
+      ([service, operation]) =>
+        outcomeSeries(m.externalCallsTotal, m.externalCallDuration, { service, operation }),
       capacity,
     );
     this.authEvents = new SeriesCache(
@@ -365,14 +379,6 @@ export class MetricsService
     }
   }
 
-  private createDbSeries(operation: string, table: string) {
-    const m = this.metrics;
-    return {
-      succeeded: counterSeries(m.dbOperationsTotal, { operation, table, status: 'success' }),
-      failed: counterSeries(m.dbOperationsTotal, { operation, table, status: 'error' }),
-      duration: histogramSeries(m.dbOperationDuration, { operation, table }),
-    };
-  }
 
   private createTaskSeries(taskType: string) {
     const m = this.metrics;
@@ -386,17 +392,28 @@ export class MetricsService
     };
   }
 
-  private createExternalSeries(service: string, operation: string) {
-    const m = this.metrics;
-    return {
-      succeeded: counterSeries(m.externalCallsTotal, { service, operation, status: 'success' }),
-      failed: counterSeries(m.externalCallsTotal, { service, operation, status: 'error' }),
-      duration: histogramSeries(m.externalCallDuration, { service, operation }),
-    };
-  }
 }
 
 const OUTCOMES: readonly string[] = ['success', 'error'];
 const CACHE_RESULTS: readonly string[] = ['hit', 'miss'];
 const TASK_STATUSES: readonly string[] = ['started', 'succeeded', 'failed'];
 const AUTH_RESULTS: readonly string[] = ['success', 'failure'];
+
+/** The success and error counts and the duration of one operation, as db and external calls record them. */
+interface OutcomeSeries {
+  readonly succeeded: CounterSeries;
+  readonly failed: CounterSeries;
+  readonly duration: HistogramSeries;
+}
+
+function outcomeSeries<L extends string>(
+  counter: Counter<L | 'status'>,
+  histogram: Histogram<L>,
+  labels: Record<L, string>,
+): OutcomeSeries {
+  return {
+    succeeded: counterSeries(counter, { ...labels, status: 'success' } as LabelValues<L | 'status'>),
+    failed: counterSeries(counter, { ...labels, status: 'error' } as LabelValues<L | 'status'>),
+    duration: histogramSeries(histogram, labels as LabelValues<L>),
+  };
+}
