@@ -1,8 +1,9 @@
-import { Controller, Get, HttpStatus, Res, VERSION_NEUTRAL } from '@nestjs/common';
+import { Controller, Get, Res, VERSION_NEUTRAL } from '@nestjs/common';
 import { RESPONSE_PASSTHROUGH_METADATA } from '@nestjs/common/constants.js';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { Response } from 'express';
 import { MetricsService } from '../metrics.service.js';
+import { writeExposition } from '../utils/exposition.js';
 import { endpointAccess } from './endpoint-access.js';
 
 /**
@@ -25,11 +26,7 @@ export class MetricsController extends PrometheusController {
       req.headers.accept,
       req.headers['accept-encoding'],
     );
-    response.status(HttpStatus.OK).setHeader('Content-Type', exposition.contentType);
-    response.setHeader('Vary', 'Accept, Accept-Encoding');
-    response.setHeader('Cache-Control', 'no-store');
-    if (exposition.gzipped) response.setHeader('Content-Encoding', 'gzip');
-    response.end(exposition.body);
+    writeExposition(req, response, exposition);
     return exposition.text;
   }
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MetricsAuthOptions } from '../interfaces/metrics-module-options.interface.js';
 import type { MetricsSummary } from '../interfaces/metrics-summary.interface.js';
-import type { Exposition } from '../utils/exposition.js';
+import { writeExposition, type Exposition } from '../utils/exposition.js';
 import { authChallenge, isAuthorized } from '../utils/endpoint-auth.js';
 
 /** What a listener outside the app serves: the same exposition and summary as the app's routes. */
@@ -56,8 +56,8 @@ async function serve(
     sendJson(response, 401, { message: 'Unauthorized', statusCode: 401 });
     return;
   }
-  response.setHeader('Cache-Control', 'no-store');
   if (route === 'summary') {
+    response.setHeader('Cache-Control', 'no-store');
     sendJson(response, 200, await source.summary());
     return;
   }
@@ -65,11 +65,7 @@ async function serve(
     request.headers.accept,
     request.headers['accept-encoding'],
   );
-  response.statusCode = 200;
-  response.setHeader('Content-Type', exposition.contentType);
-  response.setHeader('Vary', 'Accept, Accept-Encoding');
-  if (exposition.gzipped) response.setHeader('Content-Encoding', 'gzip');
-  response.end(request.method === 'HEAD' ? undefined : exposition.body);
+  writeExposition(request, response, exposition);
 }
 
 function sendJson(response: ServerResponse, statusCode: number, body: unknown): void {

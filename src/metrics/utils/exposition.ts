@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Registry, type Metric, type MetricObjectWithValues, type MetricValue, type RegistryContentType } from 'prom-client';
@@ -103,4 +104,21 @@ function qualityOf(params: string[]): number {
     }
   }
   return 1;
+}
+
+/**
+ * Answers a scrape with a rendered exposition. The app's route and the listeners outside the app
+ * (separate port, cluster primary) all answer through this, so their headers cannot drift apart.
+ */
+export function writeExposition(
+  request: IncomingMessage,
+  response: ServerResponse,
+  exposition: Exposition,
+): void {
+  response.statusCode = 200;
+  response.setHeader('Content-Type', exposition.contentType);
+  response.setHeader('Vary', 'Accept, Accept-Encoding');
+  response.setHeader('Cache-Control', 'no-store');
+  if (exposition.gzipped) response.setHeader('Content-Encoding', 'gzip');
+  response.end(request.method === 'HEAD' ? undefined : exposition.body);
 }
