@@ -1,19 +1,14 @@
 // The one app every setup serves, and the instrumentation each setup adds to it. Plain JavaScript, so
 // Nest's decorators are applied with Reflect.decorate instead of the @ syntax.
 import 'reflect-metadata';
-import {
-  All,
-  Body,
-  Controller,
-  Get,
-  Module,
-  Param,
-  Post,
-  Query,
-  Res,
-} from '@nestjs/common';
+import { All, Body, Controller, Get, Module, Param, Post, Query, Res } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
-import { makeCounterProvider, makeHistogramProvider, PrometheusModule, getToken } from '@willsoto/nestjs-prometheus';
+import {
+  makeCounterProvider,
+  makeHistogramProvider,
+  PrometheusModule,
+  getToken,
+} from '@willsoto/nestjs-prometheus';
 import promBundle from 'express-prom-bundle';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { tap } from 'rxjs';
@@ -24,9 +19,17 @@ function decorateMethod(target, name, methodDecorators, parameterDecorators = []
   const descriptor = Object.getOwnPropertyDescriptor(target.prototype, name);
   const all = [
     ...methodDecorators,
-    ...parameterDecorators.map(([index, decorator]) => (proto, key) => decorator(proto, key, index)),
+    ...parameterDecorators.map(
+      ([index, decorator]) =>
+        (proto, key) =>
+          decorator(proto, key, index),
+    ),
   ];
-  Object.defineProperty(target.prototype, name, Reflect.decorate(all, target.prototype, name, descriptor));
+  Object.defineProperty(
+    target.prototype,
+    name,
+    Reflect.decorate(all, target.prototype, name, descriptor),
+  );
 }
 
 class AppController {
@@ -43,7 +46,15 @@ class AppController {
   }
 }
 decorateMethod(AppController, 'home', [Get('/')]);
-decorateMethod(AppController, 'item', [Get('/items/:id')], [[0, Param('id')], [1, Query('q')]]);
+decorateMethod(
+  AppController,
+  'item',
+  [Get('/items/:id')],
+  [
+    [0, Param('id')],
+    [1, Query('q')],
+  ],
+);
 decorateMethod(AppController, 'createUser', [Post('/users')], [[0, Body()]]);
 Reflect.decorate([Controller()], AppController);
 
@@ -57,7 +68,10 @@ decorateMethod(
   ManyRoutesController,
   'answer',
   [All(Array.from({ length: MANY_ROUTES }, (_, index) => `/many/r${index}/:status`))],
-  [[0, Param('status')], [1, Res()]],
+  [
+    [0, Param('status')],
+    [1, Res()],
+  ],
 );
 Reflect.decorate([Controller()], ManyRoutesController);
 
@@ -92,12 +106,17 @@ function moduleFor(setup, controllers) {
   const imports = [];
   const providers = [];
   if (setup === 'instrumentator') imports.push(MetricsModule.forRoot());
-  if (setup === 'instrumentator-without-default-metrics') imports.push(MetricsModule.forRoot({ defaultMetrics: false }));
+  if (setup === 'instrumentator-without-default-metrics')
+    imports.push(MetricsModule.forRoot({ defaultMetrics: false }));
   if (setup === 'default-metrics-only') collectDefaultMetrics({ register: new Registry() });
   if (setup === 'willsoto') {
     imports.push(PrometheusModule.register());
     providers.push(
-      makeCounterProvider({ name: 'http_requests_total', help: 'HTTP requests', labelNames: willsotoLabels }),
+      makeCounterProvider({
+        name: 'http_requests_total',
+        help: 'HTTP requests',
+        labelNames: willsotoLabels,
+      }),
       makeHistogramProvider({
         name: 'http_request_duration_seconds',
         help: 'HTTP request duration',
@@ -121,7 +140,9 @@ function moduleFor(setup, controllers) {
  */
 export async function startApp(setup, { manyRoutes = false } = {}) {
   if (!SETUP_LABELS[setup]) {
-    throw new Error(`unknown setup "${setup}"; expected one of ${Object.keys(SETUP_LABELS).join(', ')}`);
+    throw new Error(
+      `unknown setup "${setup}"; expected one of ${Object.keys(SETUP_LABELS).join(', ')}`,
+    );
   }
   const controllers = manyRoutes ? [AppController, ManyRoutesController] : [AppController];
   const app = await NestFactory.create(moduleFor(setup, controllers), { logger: false });

@@ -28,7 +28,12 @@ class Repository {
 }
 for (const name of ['trackedFindSync', 'trackedFindAsync']) {
   const descriptor = Object.getOwnPropertyDescriptor(Repository.prototype, name);
-  const decorated = Reflect.decorate([TrackDbOperation('select', 'users')], Repository.prototype, name, descriptor);
+  const decorated = Reflect.decorate(
+    [TrackDbOperation('select', 'users')],
+    Repository.prototype,
+    name,
+    descriptor,
+  );
   Object.defineProperty(Repository.prototype, name, decorated);
 }
 
@@ -73,8 +78,16 @@ const added = (tracked, plain) => median(rounds.map((round) => round[tracked] - 
 process.stdout.write(
   `${JSON.stringify({
     rounds: ROUNDS,
-    sync: { plainNs: pick('plainSync'), trackedNs: pick('trackedSync'), addedNs: added('trackedSync', 'plainSync') },
-    async: { plainNs: pick('plainAsync'), trackedNs: pick('trackedAsync'), addedNs: added('trackedAsync', 'plainAsync') },
+    sync: {
+      plainNs: pick('plainSync'),
+      trackedNs: pick('trackedSync'),
+      addedNs: added('trackedSync', 'plainSync'),
+    },
+    async: {
+      plainNs: pick('plainAsync'),
+      trackedNs: pick('trackedAsync'),
+      addedNs: added('trackedAsync', 'plainAsync'),
+    },
     checksum: sink % 1000,
   })}\n`,
 );

@@ -31,13 +31,17 @@ try {
 function printProfile({ nodes, samples, timeDeltas }) {
   const selfTime = new Map();
   const byId = new Map(nodes.map((node) => [node.id, node]));
-  samples.forEach((id, index) => selfTime.set(id, (selfTime.get(id) ?? 0) + (timeDeltas[index] ?? 0)));
+  samples.forEach((id, index) =>
+    selfTime.set(id, (selfTime.get(id) ?? 0) + (timeDeltas[index] ?? 0)),
+  );
   const parentOf = new Map();
   for (const node of nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
   const total = [...selfTime.values()].reduce((sum, value) => sum + value, 0);
   const name = (node) => {
     const { functionName, url, lineNumber } = node.callFrame;
-    const where = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(dist|bench)\//, '$1/');
+    const where = url
+      .replace(/^.*node_modules\//, '')
+      .replace(/^file:\/\/.*\/(dist|bench)\//, '$1/');
     return `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
   };
   const bySelf = new Map();
@@ -54,7 +58,8 @@ function printProfile({ nodes, samples, timeDeltas }) {
     }
   }
   // The share of busy samples with an instrumentation frame anywhere on the stack, start-up excluded.
-  const instrumentation = /dist\/metrics|prom-client|express-prom-bundle|nestjs-prometheus|bench\/app\.js/;
+  const instrumentation =
+    /dist\/metrics|prom-client|express-prom-bundle|nestjs-prometheus|bench\/app\.js/;
   const startup = /^(startApp|ModuleJob\.run|compileForInternalLoader)$/;
   let busy = 0;
   let instrumented = 0;
@@ -67,7 +72,11 @@ function printProfile({ nodes, samples, timeDeltas }) {
     for (let current = id; current !== undefined; current = parentOf.get(current)) {
       const frame = byId.get(current).callFrame;
       if (startup.test(frame.functionName)) atStartup = true;
-      if (instrumentation.test(frame.url) && !/^(home|item|createUser|answer)$/.test(frame.functionName)) hit = true;
+      if (
+        instrumentation.test(frame.url) &&
+        !/^(home|item|createUser|answer)$/.test(frame.functionName)
+      )
+        hit = true;
     }
     if (atStartup) continue;
     busy += time;
@@ -75,14 +84,18 @@ function printProfile({ nodes, samples, timeDeltas }) {
   }
   // Exact for the library, whose hooks run from events; an upper bound for a middleware or an
   // interceptor, under whose frames the rest of the request runs.
-  console.log(`\ninstrumentation frames on the stack: ${((100 * instrumented) / busy).toFixed(2)}% of busy samples`);
+  console.log(
+    `\ninstrumentation frames on the stack: ${((100 * instrumented) / busy).toFixed(2)}% of busy samples`,
+  );
   const print = (title, map, filter = () => true, limit = 25) => {
     console.log(`\n${title}`);
     [...map]
       .filter(([key]) => filter(key))
       .sort((a, b) => b[1] - a[1])
       .slice(0, limit)
-      .forEach(([key, time]) => console.log(`${((100 * time) / total).toFixed(2).padStart(6)}%  ${key}`));
+      .forEach(([key, time]) =>
+        console.log(`${((100 * time) / total).toFixed(2).padStart(6)}%  ${key}`),
+      );
   };
   print('self time', bySelf);
   print('inclusive time of the library and the peers', byInclusive, (key) =>
@@ -95,12 +108,15 @@ function printLineTicks({ nodes }, functionPattern) {
   const pattern = new RegExp(functionPattern);
   const ticks = new Map();
   for (const node of nodes) {
-    if (!pattern.test(node.callFrame.functionName) || !node.callFrame.url.includes('/dist/')) continue;
+    if (!pattern.test(node.callFrame.functionName) || !node.callFrame.url.includes('/dist/'))
+      continue;
     for (const { line, ticks: count } of node.positionTicks ?? []) {
       const key = `${node.callFrame.functionName} ${node.callFrame.url.replace(/^.*\/dist\//, 'dist/')}:${line}`;
       ticks.set(key, (ticks.get(key) ?? 0) + count);
     }
   }
   console.log(`\nself samples by line (${functionPattern})`);
-  [...ticks].sort((a, b) => b[1] - a[1]).forEach(([key, count]) => console.log(`${String(count).padStart(6)}  ${key}`));
+  [...ticks]
+    .sort((a, b) => b[1] - a[1])
+    .forEach(([key, count]) => console.log(`${String(count).padStart(6)}  ${key}`));
 }

@@ -14,18 +14,39 @@ import { ServerProcess } from './lib/server-process.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = args
+  .find((arg) => arg.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const runs = (phase) => !only || only.includes(phase);
 // The twin, a second bare process, shows how far two identical setups drift apart on this machine.
 const DEFAULT_SETUPS = ['bare', 'bare-twin', ...SETUPS.slice(1)];
-const setups = args.find((arg) => arg.startsWith('--setups='))?.slice('--setups='.length).split(',') ?? DEFAULT_SETUPS;
+const setups =
+  args
+    .find((arg) => arg.startsWith('--setups='))
+    ?.slice('--setups='.length)
+    .split(',') ?? DEFAULT_SETUPS;
 if (!setups.includes('bare')) setups.unshift('bare');
 
 // BENCH_EPOCHS, BENCH_ROUNDS (per epoch) and BENCH_SECONDS override the plan, for diagnosis.
 const PLAN = {
   ...(quick
-    ? { epochs: 1, roundsPerEpoch: 3, warmupSeconds: 2, loadSeconds: 3, scrapes: 60, bigScrapes: 10 }
-    : { epochs: setups.length, roundsPerEpoch: 3, warmupSeconds: 3, loadSeconds: 2, scrapes: 300, bigScrapes: 30 }),
+    ? {
+        epochs: 1,
+        roundsPerEpoch: 3,
+        warmupSeconds: 2,
+        loadSeconds: 3,
+        scrapes: 60,
+        bigScrapes: 10,
+      }
+    : {
+        epochs: setups.length,
+        roundsPerEpoch: 3,
+        warmupSeconds: 3,
+        loadSeconds: 2,
+        scrapes: 300,
+        bigScrapes: 30,
+      }),
   rewarmSeconds: 1,
   unknownPaths: 10_000,
 };
@@ -71,7 +92,9 @@ async function measureThroughput() {
         servers.push(server);
         await load(server, PLAN.warmupSeconds);
       }
-      log(`epoch ${epoch + 1}/${PLAN.epochs}: started ${servers.map(({ setup }) => setup).join(', ')}`);
+      log(
+        `epoch ${epoch + 1}/${PLAN.epochs}: started ${servers.map(({ setup }) => setup).join(', ')}`,
+      );
       for (let round = 0; round < PLAN.roundsPerEpoch; round++) {
         // Rotating the order spreads the drift of a shared machine over every setup alike. A process
         // that sat idle while the others ran comes back slower for a moment, so each run starts with a
@@ -89,7 +112,9 @@ async function measureThroughput() {
         rounds.push(results);
         log(
           `round ${rounds.length}/${PLAN.epochs * PLAN.roundsPerEpoch}: ` +
-            order.map(({ setup }) => `${setup} ${results[setup].throughput.toFixed(0)}/s`).join(', '),
+            order
+              .map(({ setup }) => `${setup} ${results[setup].throughput.toFixed(0)}/s`)
+              .join(', '),
         );
       }
       for (const server of servers) {
@@ -155,7 +180,10 @@ async function measureScrape(flags, populate, scrapes) {
   });
 }
 
-const timings = (milliseconds) => ({ p50: percentile(milliseconds, 0.5), p99: percentile(milliseconds, 0.99) });
+const timings = (milliseconds) => ({
+  p50: percentile(milliseconds, 0.5),
+  p99: percentile(milliseconds, 0.99),
+});
 
 const sendMix = (server, count) =>
   sendAll(
@@ -166,14 +194,21 @@ const sendMix = (server, count) =>
 async function measureScrapeCost() {
   log('scrape cost with the default series');
   const defaults = await measureScrape([], (server) => sendMix(server, 300), PLAN.scrapes);
-  log(`scrape cost with many routes (${MANY_ROUTES} routes × ${MANY_METHODS.length} methods × ${MANY_STATUSES.length} statuses)`);
+  log(
+    `scrape cost with many routes (${MANY_ROUTES} routes × ${MANY_METHODS.length} methods × ${MANY_STATUSES.length} statuses)`,
+  );
   const requests = [];
   for (let route = 0; route < MANY_ROUTES; route++) {
     for (const method of MANY_METHODS) {
-      for (const status of MANY_STATUSES) requests.push({ method, path: `/many/r${route}/${status}` });
+      for (const status of MANY_STATUSES)
+        requests.push({ method, path: `/many/r${route}/${status}` });
     }
   }
-  const many = await measureScrape(['--many-routes'], (server) => sendAll(server.port, requests), PLAN.bigScrapes);
+  const many = await measureScrape(
+    ['--many-routes'],
+    (server) => sendAll(server.port, requests),
+    PLAN.bigScrapes,
+  );
   return { defaults, many };
 }
 
@@ -187,7 +222,13 @@ async function probeCardinality() {
         const start = await snapshot(server);
         // The same number of requests to one unknown path first, so the memory that serving 404s costs
         // anyway (warm code, grown heap) is in the baseline and the probe measures distinctness alone.
-        await sendAll(server.port, Array.from({ length: PLAN.unknownPaths }, () => ({ method: 'GET', path: '/unknown/first' })));
+        await sendAll(
+          server.port,
+          Array.from({ length: PLAN.unknownPaths }, () => ({
+            method: 'GET',
+            path: '/unknown/first',
+          })),
+        );
         const afterFirst = await snapshot(server);
         const unknown = Array.from({ length: PLAN.unknownPaths }, (_, index) => ({
           method: 'GET',
@@ -205,7 +246,10 @@ async function probeCardinality() {
 async function snapshot(server) {
   // Memory first: its full GC would otherwise add a GC-kind series to the scrape that follows.
   const { rss, heapUsed } = await server.ask('memory');
-  const [{ milliseconds, body }] = await scrapeInTurns([{ port: server.port, path: '/metrics' }], 5);
+  const [{ milliseconds, body }] = await scrapeInTurns(
+    [{ port: server.port, path: '/metrics' }],
+    5,
+  );
   return {
     series: seriesCount(body),
     httpSeries: seriesCount(body, (line) => line.startsWith('http_')),
@@ -218,12 +262,16 @@ async function snapshot(server) {
 
 function measureDecorators() {
   log('decorator cost');
-  const output = execFileSync(process.execPath, ['bench/decorator-cost.js', ...(quick ? ['--quick'] : [])], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 300_000,
-  });
+  const output = execFileSync(
+    process.execPath,
+    ['bench/decorator-cost.js', ...(quick ? ['--quick'] : [])],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 300_000,
+    },
+  );
   return JSON.parse(output.trim().split('\n').pop());
 }
 
@@ -231,13 +279,16 @@ function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
   const nproc = spawnSync('nproc', { encoding: 'utf8' }).stdout?.trim() || String(cpus().length);
-  const nestVersion = JSON.parse(readFileSync(`${ROOT}node_modules/@nestjs/core/package.json`, 'utf8')).version;
+  const nestVersion = JSON.parse(
+    readFileSync(`${ROOT}node_modules/@nestjs/core/package.json`, 'utf8'),
+  ).version;
   return `${nproc} cores (nproc), ${model}, Node ${process.version}, NestJS ${nestVersion}, ${process.platform}`;
 }
 
 const fixed = (value, digits = 1) => value.toFixed(digits);
 const mib = (bytes) => `${fixed(mebibytes(bytes))} MiB`;
-const kib = (bytes) => (bytes >= 1024 * 1024 ? `${fixed(mebibytes(bytes), 2)} MiB` : `${fixed(bytes / 1024)} KiB`);
+const kib = (bytes) =>
+  bytes >= 1024 * 1024 ? `${fixed(mebibytes(bytes), 2)} MiB` : `${fixed(bytes / 1024)} KiB`;
 const signed = (value, format) => `${value >= 0 ? '+' : '−'}${format(Math.abs(value))}`;
 
 function table(header, rows) {
@@ -342,7 +393,12 @@ function report({ throughput, scrape, cardinality, decorators }) {
     );
   }
   if (decorators) {
-    const row = (kind, result) => [kind, fixed(result.plainNs), fixed(result.trackedNs), fixed(result.addedNs)];
+    const row = (kind, result) => [
+      kind,
+      fixed(result.plainNs),
+      fixed(result.trackedNs),
+      fixed(result.addedNs),
+    ];
     sections.push(
       `### Decorator cost (@TrackDbOperation, ns per call, median of ${decorators.rounds} rounds)`,
       table(
@@ -377,17 +433,26 @@ function targets({ throughput, scrape, cardinality, decorators }) {
       `/metrics at ${many.series} series within 1.2 × prom-client's own rendering ` +
         `(p50 ratio ${fixed(overHttp, 2)} over HTTP, ${fixed(inProcess, 2)} in-process)`,
     );
-    check(defaults.metricsHttp.p50 < 2, `/metrics p50 under 2 ms at the default series (${fixed(defaults.metricsHttp.p50, 2)} ms)`);
+    check(
+      defaults.metricsHttp.p50 < 2,
+      `/metrics p50 under 2 ms at the default series (${fixed(defaults.metricsHttp.p50, 2)} ms)`,
+    );
   }
   const probe = cardinality?.find((result) => result.setup === 'instrumentator');
   if (probe) {
     const series = probe.after.httpSeries - probe.afterFirst.httpSeries;
     const rss = probe.after.rss - probe.afterFirst.rss;
-    check(series <= 1, `series growth after ${PLAN.unknownPaths} unknown paths at most one (${series})`);
+    check(
+      series <= 1,
+      `series growth after ${PLAN.unknownPaths} unknown paths at most one (${series})`,
+    );
     check(rss < 5 * 1024 * 1024, `RSS growth under 5 MiB (${mib(rss)})`);
   }
   if (decorators) {
-    check(decorators.async.addedNs < 1000, `decorator under 1 µs per async call (${fixed(decorators.async.addedNs)} ns)`);
+    check(
+      decorators.async.addedNs < 1000,
+      `decorator under 1 µs per async call (${fixed(decorators.async.addedNs)} ns)`,
+    );
   }
   return lines.join('\n');
 }

@@ -6,7 +6,9 @@ import { performance } from 'node:perf_hooks';
 import { startApp } from './app.js';
 
 const [setup, ...flags] = process.argv.slice(2);
-const { app, port, metricsService } = await startApp(setup, { manyRoutes: flags.includes('--many-routes') });
+const { app, port, metricsService } = await startApp(setup, {
+  manyRoutes: flags.includes('--many-routes'),
+});
 
 /** prom-client's own rendering of the module's registry over HTTP, the baseline for /metrics. */
 let baselinePort;

@@ -19,4 +19,3 @@ export const SETUP_LABELS = {
 export const MANY_ROUTES = 166;
 export const MANY_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 export const MANY_STATUSES = [200, 201, 404, 503];
-

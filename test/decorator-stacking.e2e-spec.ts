@@ -86,20 +86,40 @@ afterAll(() => app.close());
 describe('tracking decorators stacked with Nest decorators', () => {
   it('keep routes, status codes and guards working in either order', async () => {
     const http = request(app.getHttpServer());
-    expect((await http.get('/stacked/below').expect(200)).body).toEqual({ order: 'route decorator above' });
-    expect((await http.get('/stacked/above').expect(200)).body).toEqual({ order: 'route decorator below' });
+    expect((await http.get('/stacked/below').expect(200)).body).toEqual({
+      order: 'route decorator above',
+    });
+    expect((await http.get('/stacked/above').expect(200)).body).toEqual({
+      order: 'route decorator below',
+    });
     await http.get('/stacked/guarded-below').expect(403);
     await http.get('/stacked/guarded-above').expect(403);
     expect((await http.post('/stacked/created').expect(202)).body).toEqual({ accepted: true });
     expect((await http.get('/stacked/stream').expect(200)).body).toEqual({ items: [1, 2] });
 
     const text = await app.get(MetricsService).registry.metrics();
-    expect(valueOf(text, 'external_api_calls_total', { operation: 'below', status: 'success' })).toBe(1);
-    expect(valueOf(text, 'external_api_calls_total', { operation: 'above', status: 'success' })).toBe(1);
+    expect(
+      valueOf(text, 'external_api_calls_total', { operation: 'below', status: 'success' }),
+    ).toBe(1);
+    expect(
+      valueOf(text, 'external_api_calls_total', { operation: 'above', status: 'success' }),
+    ).toBe(1);
     // A guard that refuses means the method never ran, so there was no authentication event.
     expect(valueOf(text, 'auth_events_total', { event: 'guarded-below' })).toBeUndefined();
     expect(valueOf(text, 'auth_events_total', { event: 'guarded-above' })).toBeUndefined();
-    expect(valueOf(text, 'database_operations_total', { operation: 'insert', table: 'stack', status: 'success' })).toBe(1);
-    expect(valueOf(text, 'database_operations_total', { operation: 'select', table: 'stack', status: 'success' })).toBe(1);
+    expect(
+      valueOf(text, 'database_operations_total', {
+        operation: 'insert',
+        table: 'stack',
+        status: 'success',
+      }),
+    ).toBe(1);
+    expect(
+      valueOf(text, 'database_operations_total', {
+        operation: 'select',
+        table: 'stack',
+        status: 'success',
+      }),
+    ).toBe(1);
   });
 });

@@ -51,9 +51,9 @@ describe('demo service (e2e)', () => {
       expect(
         valueOf(response.text, 'cache_operations_total', { ...cacheGet, result: 'miss' }),
       ).toBe(1);
-      expect(
-        valueOf(response.text, 'cache_operations_total', { ...cacheGet, result: 'hit' }),
-      ).toBe(1);
+      expect(valueOf(response.text, 'cache_operations_total', { ...cacheGet, result: 'hit' })).toBe(
+        1,
+      );
     });
 
     it('protects /metrics with METRICS_AUTH_TOKEN', async () => {

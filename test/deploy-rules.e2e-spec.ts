@@ -78,7 +78,22 @@ const DEFAULT_METRICS = [
 ];
 const KNOWN_METRICS = new Set([...LIBRARY_METRICS, ...DEFAULT_METRICS]);
 
-const PROMQL_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan', 'atan2']);
+const PROMQL_KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+  'atan2',
+]);
 
 /**
  * Metric names referenced by a PromQL expression, with histogram series
@@ -99,7 +114,9 @@ function metricNames(expr: string): string[] {
     if (/[0-9.]/.test(before)) continue; // exponent or unit of a number/duration
     if (/^\s*\(/.test(after)) continue; // function call
     if (PROMQL_KEYWORDS.has(m[0].toLowerCase())) continue;
-    const family = HISTOGRAMS.find((h) => m[0] === `${h}_bucket` || m[0] === `${h}_sum` || m[0] === `${h}_count`);
+    const family = HISTOGRAMS.find(
+      (h) => m[0] === `${h}_bucket` || m[0] === `${h}_sum` || m[0] === `${h}_count`,
+    );
     names.add(family ?? m[0]);
   }
   return [...names];
@@ -123,7 +140,9 @@ describe('deploy/grafana/dashboard.json', () => {
   it('is the instrumentator dashboard with a prometheus datasource variable', () => {
     expect(dashboard.uid).toBe('nestjs-instrumentator');
     expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(39);
-    const variable = dashboard.templating.list.find((v: { name: string }) => v.name === 'datasource');
+    const variable = dashboard.templating.list.find(
+      (v: { name: string }) => v.name === 'datasource',
+    );
     expect(variable).toMatchObject({ type: 'datasource', query: 'prometheus' });
   });
 
@@ -144,7 +163,9 @@ describe('deploy/grafana/dashboard.json', () => {
 
   it('gives every panel at least one target, each with an expr', () => {
     expect(queryPanels.filter((p) => !p.targets?.length).map((p) => p.title)).toEqual([]);
-    const empty = queryPanels.filter((p) => (p.targets ?? []).some((t) => !t.expr?.trim())).map((p) => p.title);
+    const empty = queryPanels
+      .filter((p) => (p.targets ?? []).some((t) => !t.expr?.trim()))
+      .map((p) => p.title);
     expect(empty).toEqual([]);
   });
 
@@ -157,86 +178,115 @@ describe('deploy/grafana/dashboard.json', () => {
   it('queries only metrics the library exposes, and all of the library metrics', () => {
     const used = new Set(allExprs.flatMap(metricNames));
     expect([...used].filter((name) => !KNOWN_METRICS.has(name))).toEqual([]);
-    const required = [...LIBRARY_METRICS, 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds'];
+    const required = [
+      ...LIBRARY_METRICS,
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_p99_seconds',
+    ];
     expect(required.filter((name) => !used.has(name))).toEqual([]);
   });
 });
 
-describeWithBinary('promtool', PROMETHEUS_INSTALL_HINT, 'deploy/prometheus with promtool', (promtool) => {
-  let scratch: string;
-  beforeAll(() => {
-    scratch = mkdtempSync(join(tmpdir(), 'deploy-rules-'));
-  });
-  afterAll(() => {
-    rmSync(scratch, { recursive: true, force: true });
-  });
+describeWithBinary(
+  'promtool',
+  PROMETHEUS_INSTALL_HINT,
+  'deploy/prometheus with promtool',
+  (promtool) => {
+    let scratch: string;
+    beforeAll(() => {
+      scratch = mkdtempSync(join(tmpdir(), 'deploy-rules-'));
+    });
+    afterAll(() => {
+      rmSync(scratch, { recursive: true, force: true });
+    });
 
-  it('check config accepts prometheus.yml and loads alerts.yml', () => {
-    // From deploy/prometheus, as an operator would run it.
-    const r = runBinary(promtool, ['check', 'config', 'prometheus.yml'], { cwd: PROM_DIR });
-    expect(r.output).toContain('SUCCESS: 1 rule files found');
-    expect(r.output).toContain('SUCCESS: prometheus.yml is valid prometheus config file syntax');
-    expect(r.output).toContain(`SUCCESS: ${EXPECTED_RULES} rules found`);
-    expect(r.output).not.toMatch(/WARNING|FAILED/);
-    expect(r.status).toBe(0);
-  });
+    it('check config accepts prometheus.yml and loads alerts.yml', () => {
+      // From deploy/prometheus, as an operator would run it.
+      const r = runBinary(promtool, ['check', 'config', 'prometheus.yml'], { cwd: PROM_DIR });
+      expect(r.output).toContain('SUCCESS: 1 rule files found');
+      expect(r.output).toContain('SUCCESS: prometheus.yml is valid prometheus config file syntax');
+      expect(r.output).toContain(`SUCCESS: ${EXPECTED_RULES} rules found`);
+      expect(r.output).not.toMatch(/WARNING|FAILED/);
+      expect(r.status).toBe(0);
+    });
 
-  it(`check rules finds exactly ${EXPECTED_RULES} rules and no warnings`, () => {
-    const r = runBinary(promtool, ['check', 'rules', 'deploy/prometheus/alerts.yml'], { cwd: ROOT });
-    expect(r.output).toContain(`SUCCESS: ${EXPECTED_RULES} rules found`);
-    expect(r.output).not.toMatch(/WARNING|FAILED/);
-    expect(r.status).toBe(0);
-  });
+    it(`check rules finds exactly ${EXPECTED_RULES} rules and no warnings`, () => {
+      const r = runBinary(promtool, ['check', 'rules', 'deploy/prometheus/alerts.yml'], {
+        cwd: ROOT,
+      });
+      expect(r.output).toContain(`SUCCESS: ${EXPECTED_RULES} rules found`);
+      expect(r.output).not.toMatch(/WARNING|FAILED/);
+      expect(r.status).toBe(0);
+    });
 
-  it('the rule unit tests pass', () => {
-    const r = runBinary(promtool, ['test', 'rules', 'deploy/prometheus/alerts.test.yml'], { cwd: ROOT });
-    expect(r.output).toMatch(/^\s*SUCCESS\s*$/m);
-    expect(r.output).not.toContain('FAILED');
-    expect(r.status).toBe(0);
-  });
+    it('the rule unit tests pass', () => {
+      const r = runBinary(promtool, ['test', 'rules', 'deploy/prometheus/alerts.test.yml'], {
+        cwd: ROOT,
+      });
+      expect(r.output).toMatch(/^\s*SUCCESS\s*$/m);
+      expect(r.output).not.toContain('FAILED');
+      expect(r.status).toBe(0);
+    });
 
-  it('the unit tests cover every alert both firing and quiet', () => {
-    const alerts = [...readFileSync(join(PROM_DIR, 'alerts.yml'), 'utf8').matchAll(/^\s*- alert:\s*(\S+)/gm)].map((m) => m[1]);
-    const tests = readFileSync(join(PROM_DIR, 'alerts.test.yml'), 'utf8');
-    const cases = [...tests.matchAll(/alertname:\s*(\S+)\s*\n\s*exp_alerts:(.*)/g)].map((m) => ({
-      alert: m[1],
-      quiet: m[2].trim() === '[]',
-    }));
-    expect(alerts.length).toBe(7);
-    for (const alert of alerts) {
-      expect({ alert, fires: cases.some((c) => c.alert === alert && !c.quiet) }).toEqual({ alert, fires: true });
-      expect({ alert, quiet: cases.some((c) => c.alert === alert && c.quiet) }).toEqual({ alert, quiet: true });
-    }
-  });
+    it('the unit tests cover every alert both firing and quiet', () => {
+      const alerts = [
+        ...readFileSync(join(PROM_DIR, 'alerts.yml'), 'utf8').matchAll(/^\s*- alert:\s*(\S+)/gm),
+      ].map((m) => m[1]);
+      const tests = readFileSync(join(PROM_DIR, 'alerts.test.yml'), 'utf8');
+      const cases = [...tests.matchAll(/alertname:\s*(\S+)\s*\n\s*exp_alerts:(.*)/g)].map((m) => ({
+        alert: m[1],
+        quiet: m[2].trim() === '[]',
+      }));
+      expect(alerts.length).toBe(7);
+      for (const alert of alerts) {
+        expect({ alert, fires: cases.some((c) => c.alert === alert && !c.quiet) }).toEqual({
+          alert,
+          fires: true,
+        });
+        expect({ alert, quiet: cases.some((c) => c.alert === alert && c.quiet) }).toEqual({
+          alert,
+          quiet: true,
+        });
+      }
+    });
 
-  it('the commented bearer-token example is valid once uncommented', () => {
-    // promtool insists the credentials file exists, so point it at a real one.
-    const tokenFile = join(scratch, 'metrics-token');
-    writeFileSync(tokenFile, 'not-a-real-token\n', { mode: 0o600 });
-    const original = readFileSync(join(PROM_DIR, 'prometheus.yml'), 'utf8');
-    const block = /^(\s*)# authorization:\n\1#   type: Bearer\n\1#   credentials_file: \S+$/m;
-    expect(original).toMatch(block);
-    const enabled = original.replace(block, (_m, indent: string) =>
-      [`${indent}authorization:`, `${indent}  type: Bearer`, `${indent}  credentials_file: ${tokenFile}`].join('\n'),
-    );
-    writeFileSync(join(scratch, 'prometheus.yml'), enabled);
-    copyFileSync(join(PROM_DIR, 'alerts.yml'), join(scratch, 'alerts.yml'));
+    it('the commented bearer-token example is valid once uncommented', () => {
+      // promtool insists the credentials file exists, so point it at a real one.
+      const tokenFile = join(scratch, 'metrics-token');
+      writeFileSync(tokenFile, 'not-a-real-token\n', { mode: 0o600 });
+      const original = readFileSync(join(PROM_DIR, 'prometheus.yml'), 'utf8');
+      const block = /^(\s*)# authorization:\n\1#   type: Bearer\n\1#   credentials_file: \S+$/m;
+      expect(original).toMatch(block);
+      const enabled = original.replace(block, (_m, indent: string) =>
+        [
+          `${indent}authorization:`,
+          `${indent}  type: Bearer`,
+          `${indent}  credentials_file: ${tokenFile}`,
+        ].join('\n'),
+      );
+      writeFileSync(join(scratch, 'prometheus.yml'), enabled);
+      copyFileSync(join(PROM_DIR, 'alerts.yml'), join(scratch, 'alerts.yml'));
 
-    const r = runBinary(promtool, ['check', 'config', 'prometheus.yml'], { cwd: scratch });
-    expect(r.output).toContain('SUCCESS: prometheus.yml is valid prometheus config file syntax');
-    expect(r.status).toBe(0);
-  });
+      const r = runBinary(promtool, ['check', 'config', 'prometheus.yml'], { cwd: scratch });
+      expect(r.output).toContain('SUCCESS: prometheus.yml is valid prometheus config file syntax');
+      expect(r.status).toBe(0);
+    });
 
-  it('every dashboard query is valid PromQL', () => {
-    // promtool has no offline query parser, but it parses rule expressions:
-    // wrap each query in a recording rule, with Grafana's variable resolved.
-    const rules = allExprs
-      .map((expr, i) => `      - record: dashboard_query_${i}\n        expr: ${JSON.stringify(resolveGrafanaVariables(expr))}\n`)
-      .join('');
-    const file = join(scratch, 'dashboard-queries.yml');
-    writeFileSync(file, `groups:\n  - name: dashboard\n    rules:\n${rules}`);
-    const r = runBinary(promtool, ['check', 'rules', file]);
-    expect(r.output).toContain(`SUCCESS: ${allExprs.length} rules found`);
-    expect(r.status).toBe(0);
-  });
-});
+    it('every dashboard query is valid PromQL', () => {
+      // promtool has no offline query parser, but it parses rule expressions:
+      // wrap each query in a recording rule, with Grafana's variable resolved.
+      const rules = allExprs
+        .map(
+          (expr, i) =>
+            `      - record: dashboard_query_${i}\n        expr: ${JSON.stringify(resolveGrafanaVariables(expr))}\n`,
+        )
+        .join('');
+      const file = join(scratch, 'dashboard-queries.yml');
+      writeFileSync(file, `groups:\n  - name: dashboard\n    rules:\n${rules}`);
+      const r = runBinary(promtool, ['check', 'rules', file]);
+      expect(r.output).toContain(`SUCCESS: ${allExprs.length} rules found`);
+      expect(r.status).toBe(0);
+    });
+  },
+);

@@ -44,12 +44,18 @@ describe('/metrics exposition', () => {
     const { http } = await withTraffic();
     for (const accept of [OPENMETRICS, PROMETHEUS_ACCEPT]) {
       const response = await http.get('/metrics').set('Accept', accept).expect(200);
-      expect(response.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+      expect(response.headers['content-type']).toBe(
+        'application/openmetrics-text; version=1.0.0; charset=utf-8',
+      );
       expect(response.text).toMatch(/^# TYPE http_requests counter$/m);
-      expect(response.text).toMatch(/^http_requests_total\{method="GET",endpoint="\/things\/:id",status_code="200"\} 1$/m);
+      expect(response.text).toMatch(
+        /^http_requests_total\{method="GET",endpoint="\/things\/:id",status_code="200"\} 1$/m,
+      );
       expect(response.text.endsWith('# EOF\n')).toBe(true);
     }
-    const textFirst = await http.get('/metrics').set('Accept', 'text/plain;version=0.0.4;q=1,application/openmetrics-text;q=0.5');
+    const textFirst = await http
+      .get('/metrics')
+      .set('Accept', 'text/plain;version=0.0.4;q=1,application/openmetrics-text;q=0.5');
     expect(textFirst.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
   });
 
@@ -60,7 +66,9 @@ describe('/metrics exposition', () => {
     expect(text).toMatch(/^# TYPE http_requests_total counter$/m);
     expect(text).toMatch(/^# TYPE process_cpu_user_seconds_total counter$/m);
     expect(text).not.toMatch(/^# TYPE http_requests counter$/m);
-    expect(valueOf(text, 'http_requests_total', { endpoint: '/things/:id', status_code: '200' })).toBe(1);
+    expect(
+      valueOf(text, 'http_requests_total', { endpoint: '/things/:id', status_code: '200' }),
+    ).toBe(1);
   });
 
   it('compresses with gzip when the client accepts it, and not when it refuses it', async () => {
@@ -85,13 +93,17 @@ describe('/metrics exposition', () => {
   });
 
   it('applies the prefix and default labels to every series', async () => {
-    const { http } = await withTraffic({ metrics: { prefix: 'shop_', defaultLabels: { team: 'shop' } } });
+    const { http } = await withTraffic({
+      metrics: { prefix: 'shop_', defaultLabels: { team: 'shop' } },
+    });
     const text = (await http.get('/metrics').expect(200)).text;
     const samples = parseExposition(text);
     expect(samples.length).toBeGreaterThan(50);
     expect(samples.filter((sample) => !sample.name.startsWith('shop_'))).toEqual([]);
     expect(samples.filter((sample) => sample.labels.team !== 'shop')).toEqual([]);
-    expect(valueOf(text, 'shop_http_requests_total', { endpoint: '/things/:id', status_code: '200' })).toBe(1);
+    expect(
+      valueOf(text, 'shop_http_requests_total', { endpoint: '/things/:id', status_code: '200' }),
+    ).toBe(1);
   });
 
   it('logs nothing at error level while serving scrapes', async () => {
@@ -99,7 +111,11 @@ describe('/metrics exposition', () => {
     fixture = await createFixture({ configure: (app) => app.useLogger(logger) });
     const http = request(fixture.app.getHttpServer());
     await http.get('/metrics').expect(200);
-    await http.get('/metrics').set('Accept', OPENMETRICS).set('Accept-Encoding', 'gzip').expect(200);
+    await http
+      .get('/metrics')
+      .set('Accept', OPENMETRICS)
+      .set('Accept-Encoding', 'gzip')
+      .expect(200);
     await http.get('/metrics/custom').expect(200);
     await http.head('/metrics').expect(200);
     expect(logger.errors).toEqual([]);
@@ -123,7 +139,9 @@ describe('endpoint protection', () => {
   });
 
   it('accepts HTTP Basic credentials when configured with a user name and password', async () => {
-    fixture = await createFixture({ metrics: { auth: { username: 'prometheus', password: 'p4ss:word' } } });
+    fixture = await createFixture({
+      metrics: { auth: { username: 'prometheus', password: 'p4ss:word' } },
+    });
     const http = request(fixture.app.getHttpServer());
     const missing = await http.get('/metrics').expect(401);
     expect(missing.headers['www-authenticate']).toBe('Basic realm="metrics", charset="UTF-8"');
@@ -157,29 +175,50 @@ describe('/metrics/custom', () => {
     expect(summary.http.by_status_class).toEqual({ '2xx': 2, '4xx': 2, '5xx': 1 });
     expect(summary.http.error_rate).toBe(0.2);
     expect(summary.http.in_progress).toBe(0);
-    expect(summary.http.busiest_endpoints[0]).toEqual({ method: 'GET', endpoint: '/things/:id', requests: 2 });
+    expect(summary.http.busiest_endpoints[0]).toEqual({
+      method: 'GET',
+      endpoint: '/things/:id',
+      requests: 2,
+    });
     expect(summary.http.latency_seconds.p50).toBeGreaterThan(0);
     expect(summary.process.resident_memory_bytes).toBeGreaterThan(0);
     expect(Object.keys(summary).sort()).toEqual([
-      'active_connections', 'auth_events', 'background_tasks', 'cache', 'database', 'external_calls', 'http', 'process', 'queues', 'uptime_seconds',
+      'active_connections',
+      'auth_events',
+      'background_tasks',
+      'cache',
+      'database',
+      'external_calls',
+      'http',
+      'process',
+      'queues',
+      'uptime_seconds',
     ]);
   });
 });
 
-describeWithBinary('promtool', 'apt-get install prometheus', 'promtool check metrics', (promtool) => {
-  const lint = (text: string) => runBinary(promtool, ['check', 'metrics'], { input: text });
+describeWithBinary(
+  'promtool',
+  'apt-get install prometheus',
+  'promtool check metrics',
+  (promtool) => {
+    const lint = (text: string) => runBinary(promtool, ['check', 'metrics'], { input: text });
 
-  for (const [title, options] of [
-    ['defaults', {}],
-    ['prefix and default labels', { metrics: { prefix: 'shop_', defaultLabels: { team: 'shop', region: 'eu' } } }],
-    ['grouped status codes', { metrics: { groupStatusCodes: true } }],
-  ] as const) {
-    it(`finds nothing to report in the text format with ${title}`, async () => {
-      const { http } = await withTraffic(options);
-      const text = (await http.get('/metrics').expect(200)).text;
-      const result = lint(text);
-      expect(result.output).toBe('');
-      expect(result.status).toBe(0);
-    });
-  }
-});
+    for (const [title, options] of [
+      ['defaults', {}],
+      [
+        'prefix and default labels',
+        { metrics: { prefix: 'shop_', defaultLabels: { team: 'shop', region: 'eu' } } },
+      ],
+      ['grouped status codes', { metrics: { groupStatusCodes: true } }],
+    ] as const) {
+      it(`finds nothing to report in the text format with ${title}`, async () => {
+        const { http } = await withTraffic(options);
+        const text = (await http.get('/metrics').expect(200)).text;
+        const result = lint(text);
+        expect(result.output).toBe('');
+        expect(result.status).toBe(0);
+      });
+    }
+  },
+);

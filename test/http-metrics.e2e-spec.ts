@@ -112,9 +112,15 @@ describe('HTTP request metrics', () => {
     await http.delete('/metrics/custom').expect(404);
     const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 4);
     expect(labelValues(text, REQUESTS, 'endpoint')).toEqual(['<unmatched>']);
-    expect(valueOf(text, REQUESTS, { method: 'GET', endpoint: '<unmatched>', status_code: '404' })).toBe(2);
-    expect(valueOf(text, REQUESTS, { method: 'POST', endpoint: '<unmatched>', status_code: '404' })).toBe(1);
-    expect(valueOf(text, REQUESTS, { method: 'DELETE', endpoint: '<unmatched>', status_code: '404' })).toBe(1);
+    expect(
+      valueOf(text, REQUESTS, { method: 'GET', endpoint: '<unmatched>', status_code: '404' }),
+    ).toBe(2);
+    expect(
+      valueOf(text, REQUESTS, { method: 'POST', endpoint: '<unmatched>', status_code: '404' }),
+    ).toBe(1);
+    expect(
+      valueOf(text, REQUESTS, { method: 'DELETE', endpoint: '<unmatched>', status_code: '404' }),
+    ).toBe(1);
   });
 
   it('counts each exception once by class, with method, endpoint and final status', async () => {

@@ -49,17 +49,28 @@ process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
 `;
 
 function run(command: string, args: string[], cwd: string): string {
-  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
+  return execFileSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 180_000,
+  });
 }
 
 beforeAll(() => {
   workDir = mkdtempSync(join(tmpdir(), 'instrumentator-pack-'));
   // Staged copy, so packing never rewrites the dist/ that other suites may be running.
   const stage = join(workDir, 'stage');
-  run('npx', ['tsc', '-p', join(root, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')], root);
+  run(
+    'npx',
+    ['tsc', '-p', join(root, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')],
+    root,
+  );
   copyFileSync(join(root, 'package.json'), join(stage, 'package.json'));
   copyFileSync(join(root, 'README.md'), join(stage, 'README.md'));
-  const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', workDir], stage));
+  const packed = JSON.parse(
+    run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', workDir], stage),
+  );
   tarball = join(workDir, packed[0].filename);
 }, 180_000);
 
@@ -76,8 +87,16 @@ describe('the published package', () => {
     expect(files).toContain('package/dist/metrics/metrics.module.js');
     expect(files).toContain('package/package.json');
     expect(files).toContain('package/README.md');
-    expect(files.filter((file) => !file.startsWith('package/dist/metrics/') && !/^package\/(package\.json|README\.md)$/.test(file))).toEqual([]);
-    expect(files.filter((file) => /\.(spec|e2e-spec)\./.test(file) || file.endsWith('.map'))).toEqual([]);
+    expect(
+      files.filter(
+        (file) =>
+          !file.startsWith('package/dist/metrics/') &&
+          !/^package\/(package\.json|README\.md)$/.test(file),
+      ),
+    ).toEqual([]);
+    expect(
+      files.filter((file) => /\.(spec|e2e-spec)\./.test(file) || file.endsWith('.map')),
+    ).toEqual([]);
   });
 
   it('declares Nest, prom-client, reflect-metadata and rxjs as peers', () => {
@@ -114,7 +133,11 @@ describe('the published package', () => {
       }),
     );
     writeFileSync(join(consumer, 'app.mjs'), CONSUMER_APP);
-    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], consumer);
+    run(
+      'npm',
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'],
+      consumer,
+    );
 
     app = await startChild('consumer app', process.execPath, ['app.mjs'], { cwd: consumer });
     const [, port] = await app.waitForLine(/LISTENING (\d+)/, 60_000);
@@ -133,8 +156,20 @@ describe('the published package', () => {
       },
       { attempts: 50, intervalMs: 0 },
     ).catch(scrape);
-    expect(valueOf(text, 'http_requests_total', { method: 'GET', endpoint: '/hello', status_code: '200' })).toBe(1);
-    expect(valueOf(text, 'database_operations_total', { operation: 'select', table: 'greetings', status: 'success' })).toBe(1);
+    expect(
+      valueOf(text, 'http_requests_total', {
+        method: 'GET',
+        endpoint: '/hello',
+        status_code: '200',
+      }),
+    ).toBe(1);
+    expect(
+      valueOf(text, 'database_operations_total', {
+        operation: 'select',
+        table: 'greetings',
+        status: 'success',
+      }),
+    ).toBe(1);
     expect(valueOf(text, 'app_info', { name: 'consumer-app' })).toBe(1);
     await app.stop();
     app = undefined;

@@ -7,16 +7,25 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export function send(agent, port, method, path, headers = {}) {
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
-    const outgoing = request({ host: '127.0.0.1', port, method, path, agent, headers }, (response) => {
-      const chunks = [];
-      response.on('data', (chunk) => chunks.push(chunk));
-      response.on('end', () => {
-        const body = Buffer.concat(chunks);
-        resolve({ status: response.statusCode, body, milliseconds: performance.now() - startedAt });
-      });
-      response.on('error', reject);
-    });
-    outgoing.setTimeout(REQUEST_TIMEOUT_MS, () => outgoing.destroy(new Error(`${method} ${path} timed out`)));
+    const outgoing = request(
+      { host: '127.0.0.1', port, method, path, agent, headers },
+      (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () => {
+          const body = Buffer.concat(chunks);
+          resolve({
+            status: response.statusCode,
+            body,
+            milliseconds: performance.now() - startedAt,
+          });
+        });
+        response.on('error', reject);
+      },
+    );
+    outgoing.setTimeout(REQUEST_TIMEOUT_MS, () =>
+      outgoing.destroy(new Error(`${method} ${path} timed out`)),
+    );
     outgoing.on('error', reject);
     outgoing.end();
   });

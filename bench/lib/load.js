@@ -24,7 +24,9 @@ export async function load(server, seconds) {
     requests: REQUEST_MIX,
   });
   if (result.errors > 0 || result.non2xx > 0) {
-    throw new Error(`${server.setup}: ${result.errors} connection errors, ${result.non2xx} non-2xx responses`);
+    throw new Error(
+      `${server.setup}: ${result.errors} connection errors, ${result.non2xx} non-2xx responses`,
+    );
   }
   const cpuAfter = await server.ask('cpu');
   const cpuMicroseconds = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;

@@ -14,7 +14,10 @@ export class ServerProcess {
     });
     const server = new ServerProcess(setup, child);
     try {
-      const ready = await server.awaitMessage((message) => message.type === 'ready', START_TIMEOUT_MS);
+      const ready = await server.awaitMessage(
+        (message) => message.type === 'ready',
+        START_TIMEOUT_MS,
+      );
       server.port = ready.port;
       server.baselinePort = ready.baselinePort;
       return server;
@@ -37,7 +40,10 @@ export class ServerProcess {
 
   awaitMessage(matches, timeoutMs) {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => finish(new Error(`${this.setup} server did not answer in ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(new Error(`${this.setup} server did not answer in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const onMessage = (message) => {
         if (matches(message)) finish(undefined, message);
       };

@@ -44,17 +44,25 @@ export interface MetricSamplers {
  * lets an app be created, closed and created again in one process (as test suites do) without
  * "already registered" errors, each with counts of its own.
  */
-export function createMetricSet(options: ResolvedMetricsOptions, samplers: MetricSamplers): MetricSet {
+export function createMetricSet(
+  options: ResolvedMetricsOptions,
+  samplers: MetricSamplers,
+): MetricSet {
   const registry = new Registry();
   const registers = [registry];
   const name = (key: keyof typeof METRIC_NAMES) => `${options.prefix}${METRIC_NAMES[key]}`;
   const httpLabels = ['method', 'endpoint'] as const;
 
   if (options.defaultMetrics) {
-    collectDefaultMetrics({ ...options.defaultMetrics, prefix: options.prefix, register: registry });
+    collectDefaultMetrics({
+      ...options.defaultMetrics,
+      prefix: options.prefix,
+      register: registry,
+    });
     // These three are gauges named like counters, which `promtool check metrics` rejects; the same
     // figures stay available, broken down by type, as nodejs_active_{handles,requests,resources}.
-    for (const gauge of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(`${options.prefix}${gauge}`);
+    for (const gauge of MISNAMED_DEFAULT_GAUGES)
+      registry.removeSingleMetric(`${options.prefix}${gauge}`);
   }
 
   const appInfo = new Gauge({

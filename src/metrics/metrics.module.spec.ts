@@ -12,7 +12,9 @@ import { RESOLVED_METRICS_OPTIONS } from './metrics.constants.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 
 @Module({
-  providers: [{ provide: 'METRICS_SETTINGS', useValue: { prefix: 'async_', groupStatusCodes: true } }],
+  providers: [
+    { provide: 'METRICS_SETTINGS', useValue: { prefix: 'async_', groupStatusCodes: true } },
+  ],
   exports: ['METRICS_SETTINGS'],
 })
 class SettingsModule {}
@@ -35,7 +37,9 @@ afterEach(async () => {
   delete process.env.METRICS_SWITCH;
 });
 
-async function resolvedOptions(imports: NonNullable<Parameters<typeof Test.createTestingModule>[0]['imports']>) {
+async function resolvedOptions(
+  imports: NonNullable<Parameters<typeof Test.createTestingModule>[0]['imports']>,
+) {
   moduleRef = await Test.createTestingModule({ imports }).compile();
   await moduleRef.init();
   return moduleRef.get<ResolvedMetricsOptions>(RESOLVED_METRICS_OPTIONS);
@@ -56,14 +60,28 @@ describe('MetricsModule registration', () => {
       appName: 'nestjs-instrumentator',
       auth: undefined,
     });
-    expect(options.durationBuckets).toEqual([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]);
+    expect(options.durationBuckets).toEqual([
+      0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+    ]);
   });
 
   it('forRoot(options) applies them', async () => {
     const options = await resolvedOptions([
-      MetricsModule.forRoot({ path: 'stats', prefix: 'shop_', defaultLabels: { team: 'shop' }, appName: 'shop', appVersion: '2.1.0' }),
+      MetricsModule.forRoot({
+        path: 'stats',
+        prefix: 'shop_',
+        defaultLabels: { team: 'shop' },
+        appName: 'shop',
+        appVersion: '2.1.0',
+      }),
     ]);
-    expect(options).toMatchObject({ path: '/stats', prefix: 'shop_', defaultLabels: { team: 'shop' }, appName: 'shop', appVersion: '2.1.0' });
+    expect(options).toMatchObject({
+      path: '/stats',
+      prefix: 'shop_',
+      defaultLabels: { team: 'shop' },
+      appName: 'shop',
+      appVersion: '2.1.0',
+    });
     const text = await moduleRef!.get(MetricsService).registry.metrics();
     expect(valueOf(text, 'shop_app_info', { name: 'shop', version: '2.1.0' })).toBe(1);
   });
@@ -80,7 +98,9 @@ describe('MetricsModule registration', () => {
   });
 
   it('forRootAsync with useClass', async () => {
-    const options = await resolvedOptions([MetricsModule.forRootAsync({ useClass: OptionsFactory })]);
+    const options = await resolvedOptions([
+      MetricsModule.forRootAsync({ useClass: OptionsFactory }),
+    ]);
     expect(options.prefix).toBe('fromclass_');
   });
 
@@ -93,16 +113,31 @@ describe('MetricsModule registration', () => {
 
   it('fails bootstrap with an error that names a bad option', async () => {
     const cases: Array<[MetricsModuleOptions, string]> = [
-      [{ durationBuckets: [0.1, 0.05] }, 'MetricsModule: option "durationBuckets" must be strictly increasing; item 1 (0.05) is not'],
+      [
+        { durationBuckets: [0.1, 0.05] },
+        'MetricsModule: option "durationBuckets" must be strictly increasing; item 1 (0.05) is not',
+      ],
       [{ sizeBuckets: [] }, 'option "sizeBuckets" must be a non-empty array of numbers'],
       [{ prefix: '9lives' }, 'option "prefix" must start with a letter'],
       [{ path: '/metrics?x=1' }, 'option "path" must be a plain route path'],
       [{ customPath: '/metrics' }, 'option "customPath" must differ from "path"'],
-      [{ excludePaths: ['health'] }, 'option "excludePaths[0]" must be a path starting with "/" or a RegExp'],
-      [{ defaultLabels: { 'bad-name': 'x' } }, 'option "defaultLabels.bad-name" is not a valid Prometheus label name'],
-      [{ defaultLabels: { service: 'shop' } }, 'option "defaultLabels.service" is a label of the module\'s own metrics; pick another name (e.g. "app_service")'],
+      [
+        { excludePaths: ['health'] },
+        'option "excludePaths[0]" must be a path starting with "/" or a RegExp',
+      ],
+      [
+        { defaultLabels: { 'bad-name': 'x' } },
+        'option "defaultLabels.bad-name" is not a valid Prometheus label name',
+      ],
+      [
+        { defaultLabels: { service: 'shop' } },
+        'option "defaultLabels.service" is a label of the module\'s own metrics; pick another name (e.g. "app_service")',
+      ],
       [{ auth: { bearerToken: '' } }, 'option "auth.bearerToken" must be a non-empty string'],
-      [{ auth: { username: 'a' } as never }, 'option "auth" must be { bearerToken } or { username, password }'],
+      [
+        { auth: { username: 'a' } as never },
+        'option "auth" must be { bearerToken } or { username, password }',
+      ],
       [{ enabled: 'yes' as never }, 'option "enabled" must be true or false, got "yes"'],
       [{ groupStatusCode: true } as never, 'option "groupStatusCode" is not a known option'],
       [{ defaultMetrics: 1 as never }, 'option "defaultMetrics" must be true, false or an object'],
@@ -116,7 +151,9 @@ describe('MetricsModule registration', () => {
 
   it('fails bootstrap on an unreadable environment switch', async () => {
     process.env.ENABLE_METRICS = 'perhaps';
-    await expect(Test.createTestingModule({ imports: [MetricsModule.forRoot()] }).compile()).rejects.toThrow(
+    await expect(
+      Test.createTestingModule({ imports: [MetricsModule.forRoot()] }).compile(),
+    ).rejects.toThrow(
       'option "enabled" is set by the environment variable ENABLE_METRICS="perhaps"',
     );
   });
@@ -124,7 +161,9 @@ describe('MetricsModule registration', () => {
 
 describe('turning metrics off', () => {
   async function app(options: MetricsModuleOptions = {}) {
-    moduleRef = await Test.createTestingModule({ imports: [MetricsModule.forRoot(options)] }).compile();
+    moduleRef = await Test.createTestingModule({
+      imports: [MetricsModule.forRoot(options)],
+    }).compile();
     const nest = moduleRef.createNestApplication({ logger: false });
     await nest.init();
     return nest;
@@ -137,7 +176,9 @@ describe('turning metrics off', () => {
     await request(nest.getHttpServer()).get('/metrics/custom').expect(404);
     const service = nest.get(MetricsService);
     service.recordDbOperation('select', 'users', 'success');
-    expect(valueOf(await service.registry.metrics(), 'database_operations_total', { table: 'users' })).toBeUndefined();
+    expect(
+      valueOf(await service.registry.metrics(), 'database_operations_total', { table: 'users' }),
+    ).toBeUndefined();
     await nest.close();
   });
 
@@ -154,7 +195,10 @@ describe('turning metrics off', () => {
 });
 
 describe('building on @willsoto/nestjs-prometheus', () => {
-  const ordersCounter = makeCounterProvider({ name: 'orders_placed_total', help: 'Orders placed.' });
+  const ordersCounter = makeCounterProvider({
+    name: 'orders_placed_total',
+    help: 'Orders placed.',
+  });
 
   @Injectable()
   class OrdersService {
@@ -189,12 +233,19 @@ describe('several apps in one process', () => {
       const ref = await Test.createTestingModule({ imports: [MetricsModule.forRoot()] }).compile();
       const nest = ref.createNestApplication({ logger: false });
       await nest.init();
-      for (let i = 0; i < expected; i++) await request(nest.getHttpServer()).get('/nope').expect(404);
+      for (let i = 0; i < expected; i++)
+        await request(nest.getHttpServer()).get('/nope').expect(404);
       let text = '';
-      for (let attempt = 0; attempt < 50 && valueOf(text, 'http_requests_total', { status_code: '404' }) !== expected; attempt++) {
+      for (
+        let attempt = 0;
+        attempt < 50 && valueOf(text, 'http_requests_total', { status_code: '404' }) !== expected;
+        attempt++
+      ) {
         text = (await request(nest.getHttpServer()).get('/metrics').expect(200)).text;
       }
-      expect(valueOf(text, 'http_requests_total', { endpoint: '<unmatched>', status_code: '404' })).toBe(expected);
+      expect(
+        valueOf(text, 'http_requests_total', { endpoint: '<unmatched>', status_code: '404' }),
+      ).toBe(expected);
       expect(text).toContain('process_cpu_user_seconds_total');
       await nest.close();
     }

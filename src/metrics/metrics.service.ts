@@ -96,8 +96,12 @@ export class MetricsService
       sampleActiveConnections: (gauge) => this.http.sampleActiveConnections(gauge),
       sampleQueues: (gauge) => this.sampleQueues(gauge),
     });
-    this.cardinality = new CardinalityGuard(options.maxSeriesPerMetric, this.metrics.seriesDroppedTotal);
-    for (const metric of this.metrics.registry.getMetricsAsArray()) this.cardinality.protect(metric);
+    this.cardinality = new CardinalityGuard(
+      options.maxSeriesPerMetric,
+      this.metrics.seriesDroppedTotal,
+    );
+    for (const metric of this.metrics.registry.getMetricsAsArray())
+      this.cardinality.protect(metric);
     this.http = new HttpRequestTracker(this.metrics, options, this.errors);
     const m = this.metrics;
     const capacity = options.maxSeriesPerMetric;
@@ -107,10 +111,14 @@ export class MetricsService
       capacity,
     );
     this.cacheResults = new SeriesCache(
-      ([cache, operation, result]) => counterSeries(m.cacheOperationsTotal, { cache, operation, result }),
+      ([cache, operation, result]) =>
+        counterSeries(m.cacheOperationsTotal, { cache, operation, result }),
       capacity,
     );
-    this.backgroundTasks = new SeriesCache(([taskType]) => this.createTaskSeries(taskType), capacity);
+    this.backgroundTasks = new SeriesCache(
+      ([taskType]) => this.createTaskSeries(taskType),
+      capacity,
+    );
     this.externalCalls = new SeriesCache(
       ([service, operation]) =>
         outcomeSeries(m.externalCallsTotal, m.externalCallDuration, { service, operation }),
@@ -202,7 +210,12 @@ export class MetricsService
    * Counts one database operation and, when given, times it.
    * @throws TypeError when a label is empty or the duration is not a finite, non-negative number.
    */
-  recordDbOperation(operation: string, table: string, outcome: Outcome, durationSeconds?: number): void {
+  recordDbOperation(
+    operation: string,
+    table: string,
+    outcome: Outcome,
+    durationSeconds?: number,
+  ): void {
     assertLabel('MetricsService.recordDbOperation', 'operation', operation);
     assertLabel('MetricsService.recordDbOperation', 'table', table);
     assertOneOf('MetricsService.recordDbOperation', 'outcome', outcome, OUTCOMES);
@@ -229,7 +242,11 @@ export class MetricsService
    * Counts a background task's start, success or failure; a finished task may carry its duration.
    * @throws TypeError when the task type is empty, the status unknown or the duration invalid.
    */
-  recordBackgroundTask(taskType: string, status: BackgroundTaskStatus, durationSeconds?: number): void {
+  recordBackgroundTask(
+    taskType: string,
+    status: BackgroundTaskStatus,
+    durationSeconds?: number,
+  ): void {
     assertLabel('MetricsService.recordBackgroundTask', 'taskType', taskType);
     assertOneOf('MetricsService.recordBackgroundTask', 'status', status, TASK_STATUSES);
     assertDuration('MetricsService.recordBackgroundTask', durationSeconds);
@@ -245,7 +262,12 @@ export class MetricsService
    * Counts one call to an external service and, when given, times it.
    * @throws TypeError when a label is empty or the duration invalid.
    */
-  recordExternalCall(service: string, operation: string, outcome: Outcome, durationSeconds?: number): void {
+  recordExternalCall(
+    service: string,
+    operation: string,
+    outcome: Outcome,
+    durationSeconds?: number,
+  ): void {
     assertLabel('MetricsService.recordExternalCall', 'service', service);
     assertLabel('MetricsService.recordExternalCall', 'operation', operation);
     assertOneOf('MetricsService.recordExternalCall', 'outcome', outcome, OUTCOMES);
@@ -283,7 +305,9 @@ export class MetricsService
   registerQueue(name: string, sampler: QueueSampler): void {
     assertLabel('MetricsService.registerQueue', 'name', name);
     if (typeof sampler !== 'function') {
-      throw new TypeError(`MetricsService.registerQueue: "sampler" must be a function, got ${typeof sampler}`);
+      throw new TypeError(
+        `MetricsService.registerQueue: "sampler" must be a function, got ${typeof sampler}`,
+      );
     }
     this.setQueueSource(name, { sampler });
   }
@@ -300,7 +324,9 @@ export class MetricsService
   setQueueSize(name: string, size: number): void {
     assertLabel('MetricsService.setQueueSize', 'name', name);
     if (typeof size !== 'number' || !Number.isFinite(size) || size < 0) {
-      throw new TypeError(`MetricsService.setQueueSize: "size" must be a finite number >= 0, got ${String(size)}`);
+      throw new TypeError(
+        `MetricsService.setQueueSize: "size" must be a finite number >= 0, got ${String(size)}`,
+      );
     }
     this.setQueueSource(name, { size });
   }
@@ -379,7 +405,6 @@ export class MetricsService
     }
   }
 
-
   private createTaskSeries(taskType: string) {
     const m = this.metrics;
     const count = (status: BackgroundTaskStatus) =>
@@ -391,7 +416,6 @@ export class MetricsService
       duration: { succeeded: duration('succeeded'), failed: duration('failed') },
     };
   }
-
 }
 
 const OUTCOMES: readonly string[] = ['success', 'error'];
@@ -412,7 +436,9 @@ function outcomeSeries<L extends string>(
   labels: Record<L, string>,
 ): OutcomeSeries {
   return {
-    succeeded: counterSeries(counter, { ...labels, status: 'success' } as LabelValues<L | 'status'>),
+    succeeded: counterSeries(counter, { ...labels, status: 'success' } as LabelValues<
+      L | 'status'
+    >),
     failed: counterSeries(counter, { ...labels, status: 'error' } as LabelValues<L | 'status'>),
     duration: histogramSeries(histogram, labels as LabelValues<L>),
   };

@@ -14,7 +14,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SOURCE_DIR = join(root, 'node_modules', '@willsoto', 'nestjs-prometheus', 'dist');
-export const OUTPUT_DIR = join(root, 'node_modules', '.cache', 'nestjs-instrumentator', 'nestjs-prometheus-esm');
+export const OUTPUT_DIR = join(
+  root,
+  'node_modules',
+  '.cache',
+  'nestjs-instrumentator',
+  'nestjs-prometheus-esm',
+);
 
 export default function convertPackage() {
   rmSync(OUTPUT_DIR, { recursive: true, force: true });
@@ -72,6 +78,7 @@ function toEsm(source, dir, file) {
   });
   const output = lines.join('\n');
   const leftover = output.split('\n').find((line) => /\brequire\("|^\s*exports\./.test(line));
-  if (leftover) throw new Error(`Cannot rewrite ${file} as an ES module; unexpected line: ${leftover}`);
+  if (leftover)
+    throw new Error(`Cannot rewrite ${file} as an ES module; unexpected line: ${leftover}`);
   return `${output}\n${exported.size > 0 ? `export { ${[...exported].join(', ')} };\n` : ''}`;
 }

@@ -26,15 +26,24 @@ export function parseExposition(text: string): Sample[] {
 }
 
 /** The samples of one metric whose labels include all of `labels`. */
-export function samplesOf(text: string, name: string, labels: Record<string, string> = {}): Sample[] {
+export function samplesOf(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Sample[] {
   return parseExposition(text).filter(
     (sample) =>
-      sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+      sample.name === name &&
+      Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
   );
 }
 
 /** The value of the one series that matches, or undefined when none does; throws when several do. */
-export function valueOf(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+export function valueOf(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const matches = samplesOf(text, name, labels);
   if (matches.length > 1) {
     throw new Error(`${matches.length} series of ${name} match ${JSON.stringify(labels)}`);

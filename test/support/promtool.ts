@@ -8,7 +8,7 @@
  * instead: a silently skipped suite there would turn a broken CI image into a
  * green build.
  */
-import { spawnSync, SpawnSyncOptions } from 'node:child_process';
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 
@@ -73,7 +73,9 @@ export class MissingBinaryError extends Error {
     const where = env[variable]
       ? `${variable}=${env[variable]} is not an executable file`
       : `${binary} was not found on PATH (set ${variable} to point at it elsewhere)`;
-    super(`${where}, and CI=true forbids skipping the tests that need it. Install it: ${installHint}`);
+    super(
+      `${where}, and CI=true forbids skipping the tests that need it. Install it: ${installHint}`,
+    );
     this.name = 'MissingBinaryError';
   }
 }
@@ -82,7 +84,11 @@ export class MissingBinaryError extends Error {
  * Path of `name` if available. When it is missing: throws MissingBinaryError
  * under CI, otherwise returns undefined so the caller can skip.
  */
-export function requireBinary(name: string, installHint: string, env: Env = process.env): string | undefined {
+export function requireBinary(
+  name: string,
+  installHint: string,
+  env: Env = process.env,
+): string | undefined {
   const found = findBinary(name, env);
   if (found) return found;
   if (isCi(env)) throw new MissingBinaryError(name, installHint, env);

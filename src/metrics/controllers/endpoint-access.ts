@@ -14,7 +14,12 @@ export function endpointAccess(metrics: MetricsService, response: Response): boo
   markUnrecorded(response);
   const { enabled, auth } = metrics.options;
   if (!enabled || !metrics.servesEndpointsOnAppPort) {
-    refuse(response, HttpStatus.NOT_FOUND, `Cannot ${response.req.method} ${response.req.path}`, 'Not Found');
+    refuse(
+      response,
+      HttpStatus.NOT_FOUND,
+      `Cannot ${response.req.method} ${response.req.path}`,
+      'Not Found',
+    );
     return false;
   }
   if (auth && !isAuthorized(auth, response.req.headers.authorization)) {
@@ -26,5 +31,7 @@ export function endpointAccess(metrics: MetricsService, response: Response): boo
 }
 
 function refuse(response: Response, statusCode: number, message: string, error?: string): void {
-  response.status(statusCode).json(error ? { message, error, statusCode } : { message, statusCode });
+  response
+    .status(statusCode)
+    .json(error ? { message, error, statusCode } : { message, statusCode });
 }

@@ -102,7 +102,9 @@ let metrics: MetricsService;
 /** Sum of the series of `name` whose labels include `labels`; undefined when there is none. */
 async function value(name: string, labels: Record<string, string>): Promise<number | undefined> {
   const matches = samplesOf(await metrics.registry.metrics(), name, labels);
-  return matches.length === 0 ? undefined : matches.reduce((total, sample) => total + sample.value, 0);
+  return matches.length === 0
+    ? undefined
+    : matches.reduce((total, sample) => total + sample.value, 0);
 }
 
 describe('method decorators', () => {
@@ -122,10 +124,29 @@ describe('method decorators', () => {
     const repository = new Repository();
     expect(repository.findSync(7)).toEqual({ id: 7, table: 'users' });
     await expect(repository.findAsync(21)).resolves.toBe(42);
-    await expect(lastValueFrom(repository.stream([1, 2, 3]).pipe(toArray()))).resolves.toEqual([1, 2, 3]);
-    expect(await value('database_operations_total', { operation: 'select', table: 'users', status: 'success' })).toBe(2);
-    expect(await value('database_operations_total', { operation: 'select', table: 'orders', status: 'success' })).toBe(1);
-    expect(await value('database_operation_duration_seconds_count', { operation: 'select', table: 'users' })).toBe(2);
+    await expect(lastValueFrom(repository.stream([1, 2, 3]).pipe(toArray()))).resolves.toEqual([
+      1, 2, 3,
+    ]);
+    expect(
+      await value('database_operations_total', {
+        operation: 'select',
+        table: 'users',
+        status: 'success',
+      }),
+    ).toBe(2);
+    expect(
+      await value('database_operations_total', {
+        operation: 'select',
+        table: 'orders',
+        status: 'success',
+      }),
+    ).toBe(1);
+    expect(
+      await value('database_operation_duration_seconds_count', {
+        operation: 'select',
+        table: 'users',
+      }),
+    ).toBe(2);
   });
 
   it('rethrow the very same error and count it as an error', async () => {
@@ -140,18 +161,39 @@ describe('method decorators', () => {
     expect(thrown).toBeInstanceOf(RangeError);
     await expect(repository.insertRejecting()).rejects.toThrow(new RangeError('constraint'));
     await expect(firstValueFrom(repository.failingStream())).rejects.toThrow('stream broke');
-    expect(await value('database_operations_total', { operation: 'insert', table: 'users', status: 'error' })).toBe(2);
-    expect(await value('database_operations_total', { operation: 'select', table: 'orders', status: 'error' })).toBe(1);
-    expect(await value('database_operation_duration_seconds_count', { operation: 'insert', table: 'users' })).toBe(2);
+    expect(
+      await value('database_operations_total', {
+        operation: 'insert',
+        table: 'users',
+        status: 'error',
+      }),
+    ).toBe(2);
+    expect(
+      await value('database_operations_total', {
+        operation: 'select',
+        table: 'orders',
+        status: 'error',
+      }),
+    ).toBe(1);
+    expect(
+      await value('database_operation_duration_seconds_count', {
+        operation: 'insert',
+        table: 'users',
+      }),
+    ).toBe(2);
   });
 
   it('record an Observable only when subscribed, once per subscription', async () => {
     const repository = new Repository();
     const stream = repository.stream([1]);
-    expect(await value('database_operations_total', { table: 'orders', status: 'success' })).toBeUndefined();
+    expect(
+      await value('database_operations_total', { table: 'orders', status: 'success' }),
+    ).toBeUndefined();
     await lastValueFrom(stream);
     await lastValueFrom(stream);
-    expect(await value('database_operations_total', { table: 'orders', status: 'success' })).toBe(2);
+    expect(await value('database_operations_total', { table: 'orders', status: 'success' })).toBe(
+      2,
+    );
   });
 
   it('count cache hits and misses, with a custom operation and hit test', async () => {
@@ -163,10 +205,26 @@ describe('method decorators', () => {
     await cache.peek('fresh');
     await cache.peek('stale');
     expect(() => cache.broken()).toThrow('cache down');
-    expect(await value('cache_operations_total', { cache: 'users', operation: 'get', result: 'miss' })).toBe(2);
-    expect(await value('cache_operations_total', { cache: 'users', operation: 'get', result: 'hit' })).toBe(2);
-    expect(await value('cache_operations_total', { cache: 'sessions', operation: 'peek', result: 'hit' })).toBe(1);
-    expect(await value('cache_operations_total', { cache: 'sessions', operation: 'peek', result: 'miss' })).toBe(1);
+    expect(
+      await value('cache_operations_total', { cache: 'users', operation: 'get', result: 'miss' }),
+    ).toBe(2);
+    expect(
+      await value('cache_operations_total', { cache: 'users', operation: 'get', result: 'hit' }),
+    ).toBe(2);
+    expect(
+      await value('cache_operations_total', {
+        cache: 'sessions',
+        operation: 'peek',
+        result: 'hit',
+      }),
+    ).toBe(1);
+    expect(
+      await value('cache_operations_total', {
+        cache: 'sessions',
+        operation: 'peek',
+        result: 'miss',
+      }),
+    ).toBe(1);
   });
 
   it('count background tasks as started, then succeeded or failed, with durations', async () => {
@@ -174,11 +232,27 @@ describe('method decorators', () => {
     await jobs.run(false);
     await jobs.run(false);
     await expect(jobs.run(true)).rejects.toThrow('report failed');
-    expect(await value('background_tasks_total', { task_type: 'report', status: 'started' })).toBe(3);
-    expect(await value('background_tasks_total', { task_type: 'report', status: 'succeeded' })).toBe(2);
-    expect(await value('background_tasks_total', { task_type: 'report', status: 'failed' })).toBe(1);
-    expect(await value('background_task_duration_seconds_count', { task_type: 'report', status: 'succeeded' })).toBe(2);
-    expect(await value('background_task_duration_seconds_count', { task_type: 'report', status: 'failed' })).toBe(1);
+    expect(await value('background_tasks_total', { task_type: 'report', status: 'started' })).toBe(
+      3,
+    );
+    expect(
+      await value('background_tasks_total', { task_type: 'report', status: 'succeeded' }),
+    ).toBe(2);
+    expect(await value('background_tasks_total', { task_type: 'report', status: 'failed' })).toBe(
+      1,
+    );
+    expect(
+      await value('background_task_duration_seconds_count', {
+        task_type: 'report',
+        status: 'succeeded',
+      }),
+    ).toBe(2);
+    expect(
+      await value('background_task_duration_seconds_count', {
+        task_type: 'report',
+        status: 'failed',
+      }),
+    ).toBe(1);
   });
 
   it('count external calls by outcome, defaulting the operation to the method name', async () => {
@@ -186,10 +260,33 @@ describe('method decorators', () => {
     await clients.price(false);
     await expect(clients.price(true)).rejects.toThrow('upstream');
     expect(clients.lookupCountry()).toBe('NL');
-    expect(await value('external_api_calls_total', { service: 'pricing', operation: 'get_price', status: 'success' })).toBe(1);
-    expect(await value('external_api_calls_total', { service: 'pricing', operation: 'get_price', status: 'error' })).toBe(1);
-    expect(await value('external_api_calls_total', { service: 'geo', operation: 'lookupCountry', status: 'success' })).toBe(1);
-    expect(await value('external_api_call_duration_seconds_count', { service: 'pricing', operation: 'get_price' })).toBe(2);
+    expect(
+      await value('external_api_calls_total', {
+        service: 'pricing',
+        operation: 'get_price',
+        status: 'success',
+      }),
+    ).toBe(1);
+    expect(
+      await value('external_api_calls_total', {
+        service: 'pricing',
+        operation: 'get_price',
+        status: 'error',
+      }),
+    ).toBe(1);
+    expect(
+      await value('external_api_calls_total', {
+        service: 'geo',
+        operation: 'lookupCountry',
+        status: 'success',
+      }),
+    ).toBe(1);
+    expect(
+      await value('external_api_call_duration_seconds_count', {
+        service: 'pricing',
+        operation: 'get_price',
+      }),
+    ).toBe(2);
   });
 
   it('count auth events: truthy is success, falsy or thrown is failure', async () => {
@@ -234,9 +331,15 @@ describe('method decorators without a MetricsModule', () => {
   });
 
   it('reject bad arguments at class definition, naming the problem', () => {
-    expect(() => TrackDbOperation('', 'users')).toThrow('@TrackDbOperation: "operation" must be a non-empty string, got ""');
-    expect(() => TrackCache('users', { operation: '' })).toThrow('@TrackCache: "options.operation" must be a non-empty string');
-    expect(() => TrackBackgroundTask(undefined as unknown as string)).toThrow('@TrackBackgroundTask: "taskType"');
+    expect(() => TrackDbOperation('', 'users')).toThrow(
+      '@TrackDbOperation: "operation" must be a non-empty string, got ""',
+    );
+    expect(() => TrackCache('users', { operation: '' })).toThrow(
+      '@TrackCache: "options.operation" must be a non-empty string',
+    );
+    expect(() => TrackBackgroundTask(undefined as unknown as string)).toThrow(
+      '@TrackBackgroundTask: "taskType"',
+    );
     class Settings {}
     expect(() => TrackAuthEvent('login')(Settings.prototype, 'timeout', { value: 30 })).toThrow(
       '@TrackAuthEvent can only decorate a method; Settings.timeout is not one',

@@ -81,7 +81,8 @@ export class HttpRequestTracker {
    * once, after the routes are registered, lets those requests count as unmatched like any other 404.
    */
   recognizeNotFoundRoutes(expressApp: unknown): void {
-    const stack = (expressApp as { router?: { stack?: ExpressLayer[] } } | undefined)?.router?.stack;
+    const stack = (expressApp as { router?: { stack?: ExpressLayer[] } } | undefined)?.router
+      ?.stack;
     this.notFoundHandler = stack ? findNotFoundHandler(stack) : undefined;
   }
 
@@ -290,12 +291,16 @@ function responseBodySize(
   response: ServerResponse,
   state: RequestState,
 ): number | undefined {
-  if (request.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304) return 0;
-  const declared = declaredLength(response.getHeader('content-length') as string | number | undefined);
+  if (request.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304)
+    return 0;
+  const declared = declaredLength(
+    response.getHeader('content-length') as string | number | undefined,
+  );
   if (declared !== undefined) return declared;
   const socket = request.socket;
   if (!socket) return undefined;
   const headerBlock = (response as ServerResponse & { _header?: string | null })._header;
-  const headerBytes = typeof headerBlock === 'string' ? Buffer.byteLength(headerBlock, 'latin1') : 0;
+  const headerBytes =
+    typeof headerBlock === 'string' ? Buffer.byteLength(headerBlock, 'latin1') : 0;
   return Math.max(0, socket.bytesWritten - state.socketBytesBefore - headerBytes);
 }

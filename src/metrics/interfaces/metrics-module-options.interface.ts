@@ -82,7 +82,8 @@ export interface MetricsModuleOptions {
    * @default true
    * @see https://github.com/siimon/prom-client#default-metrics
    */
-  defaultMetrics?: boolean | Omit<DefaultMetricsCollectorConfiguration<RegistryContentType>, 'register'>;
+  defaultMetrics?:
+    boolean | Omit<DefaultMetricsCollectorConfiguration<RegistryContentType>, 'register'>;
   /**
    * `name` label of `app_info`.
    * @default the `name` in the package.json of the working directory
@@ -176,7 +177,8 @@ export interface ResolvedMetricsOptions {
   readonly sizeBuckets: number[];
   readonly prefix: string;
   readonly defaultLabels: Readonly<Record<string, string>>;
-  readonly defaultMetrics: false | Omit<DefaultMetricsCollectorConfiguration<RegistryContentType>, 'register'>;
+  readonly defaultMetrics:
+    false | Omit<DefaultMetricsCollectorConfiguration<RegistryContentType>, 'register'>;
   readonly appName: string;
   readonly appVersion: string;
   readonly auth?: MetricsAuthOptions;

@@ -1,12 +1,22 @@
 import { describe, expect, it } from '@jest/globals';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { bufferedCounter, bufferedHistogram, counterSeries, histogramSeries } from './buffered-series.js';
+import {
+  bufferedCounter,
+  bufferedHistogram,
+  counterSeries,
+  histogramSeries,
+} from './buffered-series.js';
 
 const BUCKETS = [0.01, 0.1, 1];
 
 function histograms() {
   const registry = new Registry();
-  const config = { help: 'h', labelNames: ['route'] as const, buckets: BUCKETS, registers: [registry] };
+  const config = {
+    help: 'h',
+    labelNames: ['route'] as const,
+    buckets: BUCKETS,
+    registers: [registry],
+  };
   return {
     registry,
     buffered: bufferedHistogram({ name: 'buffered_seconds', ...config }),
@@ -16,7 +26,12 @@ function histograms() {
 
 describe('bufferedCounter', () => {
   it('shows every increment of its series at the next read, and keeps counting after it', async () => {
-    const counter = bufferedCounter({ name: 'jobs_total', help: 'jobs', labelNames: ['queue'], registers: [] });
+    const counter = bufferedCounter({
+      name: 'jobs_total',
+      help: 'jobs',
+      labelNames: ['queue'],
+      registers: [],
+    });
     const series = counterSeries(counter, { queue: 'mail' });
     series.inc();
     series.inc();
@@ -28,7 +43,12 @@ describe('bufferedCounter', () => {
   });
 
   it('hands out plain prom-client children for counters it did not make', async () => {
-    const counter = new Counter({ name: 'plain_total', help: 'plain', labelNames: ['queue'], registers: [] });
+    const counter = new Counter({
+      name: 'plain_total',
+      help: 'plain',
+      labelNames: ['queue'],
+      registers: [],
+    });
     counterSeries(counter, { queue: 'mail' }).inc();
     expect((await counter.get()).values).toEqual([{ labels: { queue: 'mail' }, value: 1 }]);
   });
@@ -74,7 +94,9 @@ describe('bufferedHistogram', () => {
     buffered.reset();
     expect((await buffered.get()).values).toEqual([]);
     series.observe(0.05);
-    const count = (await buffered.get()).values.find((value) => value.metricName === 'buffered_seconds_count');
+    const count = (await buffered.get()).values.find(
+      (value) => value.metricName === 'buffered_seconds_count',
+    );
     expect(count?.value).toBe(1);
   });
 

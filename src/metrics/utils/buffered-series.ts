@@ -90,7 +90,8 @@ export function histogramSeries<T extends string>(
   return {
     observe(value: number) {
       if (series === undefined) {
-        if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${String(value)}`);
+        if (!Number.isFinite(value))
+          throw new TypeError(`Value is not a valid number: ${String(value)}`);
         if (!admitLabelSet(histogram, labels)) return;
         series = buffer.series(labels);
       }
@@ -165,7 +166,8 @@ class BufferedHistogramSeries implements HistogramSeries {
   }
 
   observe(value: number): void {
-    if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${String(value)}`);
+    if (!Number.isFinite(value))
+      throw new TypeError(`Value is not a valid number: ${String(value)}`);
     const bounds = this.upperBounds;
     for (let index = 0; index < bounds.length; index++) {
       if (value <= bounds[index]) {

@@ -126,11 +126,7 @@ export class CardinalityGuard {
   }
 
   /** @internal Also used by {@link admitLabelSet}. */
-  admit(
-    metric: GuardableMetric,
-    state: GuardState,
-    labels: Record<string, unknown>,
-  ): boolean {
+  admit(metric: GuardableMetric, state: GuardState, labels: Record<string, unknown>): boolean {
     const key = keyOf(metric.labelNames, labels);
     if (state.keys.has(key)) return true;
     if (state.keys.size < this.limit) {

@@ -5,7 +5,10 @@ import type { MetricsAuthOptions } from '../interfaces/metrics-module-options.in
  * Checks the Authorization header against the configured credentials. Both sides are hashed first so
  * the comparison takes the same time whatever the length or content of what the client sent.
  */
-export function isAuthorized(auth: MetricsAuthOptions | undefined, header: string | undefined): boolean {
+export function isAuthorized(
+  auth: MetricsAuthOptions | undefined,
+  header: string | undefined,
+): boolean {
   if (!auth) return true;
   if (typeof header !== 'string') return false;
   const separator = header.indexOf(' ');
@@ -27,7 +30,9 @@ export function isAuthorized(auth: MetricsAuthOptions | undefined, header: strin
 
 /** The WWW-Authenticate challenge a 401 carries, so clients know which scheme to use. */
 export function authChallenge(auth: MetricsAuthOptions): string {
-  return 'bearerToken' in auth ? 'Bearer realm="metrics"' : 'Basic realm="metrics", charset="UTF-8"';
+  return 'bearerToken' in auth
+    ? 'Bearer realm="metrics"'
+    : 'Basic realm="metrics", charset="UTF-8"';
 }
 
 function sameSecret(given: string, expected: string): boolean {

@@ -9,7 +9,10 @@ describe('content negotiation', () => {
     ['*/*', false],
     ['application/openmetrics-text', true],
     ['application/openmetrics-text; version=1.0.0; charset=utf-8', true],
-    ['application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1', true],
+    [
+      'application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1',
+      true,
+    ],
     ['text/plain;q=1,application/openmetrics-text;q=0.5', false],
     ['application/openmetrics-text;q=0', false],
     ['APPLICATION/OPENMETRICS-TEXT', true],

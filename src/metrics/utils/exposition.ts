@@ -1,7 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { Registry, type Metric, type MetricObjectWithValues, type MetricValue, type RegistryContentType } from 'prom-client';
+import {
+  Registry,
+  type Metric,
+  type MetricObjectWithValues,
+  type MetricValue,
+  type RegistryContentType,
+} from 'prom-client';
 
 const gzipAsync = promisify(gzip);
 

@@ -28,7 +28,9 @@ export function instrumentMethod(decoratorName: string, recorder: CallRecorder):
     const original: unknown = descriptor?.value;
     if (typeof original !== 'function') {
       const owner = (target as { constructor?: { name?: string } }).constructor?.name ?? 'class';
-      throw new TypeError(`@${decoratorName} can only decorate a method; ${owner}.${String(propertyKey)} is not one`);
+      throw new TypeError(
+        `@${decoratorName} can only decorate a method; ${owner}.${String(propertyKey)} is not one`,
+      );
     }
     const method = original as (...args: unknown[]) => unknown;
 

@@ -44,7 +44,13 @@ const KNOWN_OPTIONS = new Set<keyof MetricsModuleOptions>([
   'pushgateway',
 ]);
 
-const PUSHGATEWAY_OPTIONS = new Set(['url', 'jobName', 'groupingLabels', 'intervalMs', 'timeoutMs']);
+const PUSHGATEWAY_OPTIONS = new Set([
+  'url',
+  'jobName',
+  'groupingLabels',
+  'intervalMs',
+  'timeoutMs',
+]);
 
 const METRIC_PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -128,7 +134,10 @@ function optionalBoolean(
 function routePath(options: MetricsModuleOptions, key: 'path' | 'customPath', fallback: string) {
   const value = optionalString(options, key) ?? fallback;
   if (!/^\/?[A-Za-z0-9._~\-/:]*$/.test(value) || value.includes('//')) {
-    throw new MetricsOptionsError(key, `must be a plain route path like "${fallback}", got "${value}"`);
+    throw new MetricsOptionsError(
+      key,
+      `must be a plain route path like "${fallback}", got "${value}"`,
+    );
   }
   const withSlash = value.startsWith('/') ? value : `/${value}`;
   return withSlash.length > 1 && withSlash.endsWith('/') ? withSlash.slice(0, -1) : withSlash;
@@ -177,14 +186,23 @@ function buckets(
   const value = options[key];
   if (value === undefined) return [...fallback];
   if (!Array.isArray(value) || value.length === 0) {
-    throw new MetricsOptionsError(key, `must be a non-empty array of numbers, got ${describe(value)}`);
+    throw new MetricsOptionsError(
+      key,
+      `must be a non-empty array of numbers, got ${describe(value)}`,
+    );
   }
   value.forEach((bound, index) => {
     if (typeof bound !== 'number' || !Number.isFinite(bound) || bound <= 0) {
-      throw new MetricsOptionsError(key, `must hold finite numbers above 0; item ${index} is ${describe(bound)}`);
+      throw new MetricsOptionsError(
+        key,
+        `must hold finite numbers above 0; item ${index} is ${describe(bound)}`,
+      );
     }
     if (index > 0 && bound <= value[index - 1]) {
-      throw new MetricsOptionsError(key, `must be strictly increasing; item ${index} (${bound}) is not`);
+      throw new MetricsOptionsError(
+        key,
+        `must be strictly increasing; item ${index} (${bound}) is not`,
+      );
     }
   });
   return [...value];
@@ -218,7 +236,10 @@ function defaultLabels(value: unknown, option = 'defaultLabels'): Record<string,
       );
     }
     if (typeof labelValue !== 'string') {
-      throw new MetricsOptionsError(`${option}.${name}`, `must be a string, got ${describe(labelValue)}`);
+      throw new MetricsOptionsError(
+        `${option}.${name}`,
+        `must be a string, got ${describe(labelValue)}`,
+      );
     }
     labels[name] = labelValue;
   }
@@ -228,7 +249,10 @@ function defaultLabels(value: unknown, option = 'defaultLabels'): Record<string,
 function positiveInteger(value: unknown, option: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new MetricsOptionsError(option, `must be a whole number of at least 1, got ${describe(value)}`);
+    throw new MetricsOptionsError(
+      option,
+      `must be a whole number of at least 1, got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -236,11 +260,15 @@ function positiveInteger(value: unknown, option: string, fallback: number): numb
 function listener(options: MetricsModuleOptions): ResolvedMetricsOptions['listener'] {
   const { port, host } = options;
   if (port === undefined) {
-    if (host !== undefined) throw new MetricsOptionsError('host', 'needs the "port" option as well');
+    if (host !== undefined)
+      throw new MetricsOptionsError('host', 'needs the "port" option as well');
     return undefined;
   }
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new MetricsOptionsError('port', `must be a whole number from 0 to 65535, got ${describe(port)}`);
+    throw new MetricsOptionsError(
+      'port',
+      `must be a whole number from 0 to 65535, got ${describe(port)}`,
+    );
   }
   return { port, host: optionalString(options, 'host') };
 }
@@ -248,7 +276,10 @@ function listener(options: MetricsModuleOptions): ResolvedMetricsOptions['listen
 function pushgateway(value: unknown, appName: string): ResolvedMetricsOptions['pushgateway'] {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new MetricsOptionsError('pushgateway', `must be an object with a url, got ${describe(value)}`);
+    throw new MetricsOptionsError(
+      'pushgateway',
+      `must be an object with a url, got ${describe(value)}`,
+    );
   }
   const candidate = value as Record<string, unknown>;
   for (const key of Object.keys(candidate)) {
@@ -258,21 +289,38 @@ function pushgateway(value: unknown, appName: string): ResolvedMetricsOptions['p
   }
   const { url, jobName } = candidate;
   if (typeof url !== 'string' || !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(url)) {
-    throw new MetricsOptionsError('pushgateway.url', `must be an http(s):// URL, got ${describe(url)}`);
+    throw new MetricsOptionsError(
+      'pushgateway.url',
+      `must be an http(s):// URL, got ${describe(url)}`,
+    );
   }
   if (jobName !== undefined && (typeof jobName !== 'string' || jobName.trim() === '')) {
-    throw new MetricsOptionsError('pushgateway.jobName', `must be a non-empty string, got ${describe(jobName)}`);
+    throw new MetricsOptionsError(
+      'pushgateway.jobName',
+      `must be a non-empty string, got ${describe(jobName)}`,
+    );
   }
   const groupingLabels = defaultLabels(candidate.groupingLabels, 'pushgateway.groupingLabels');
   if ('job' in groupingLabels) {
-    throw new MetricsOptionsError('pushgateway.groupingLabels.job', 'is set by "pushgateway.jobName" instead');
+    throw new MetricsOptionsError(
+      'pushgateway.groupingLabels.job',
+      'is set by "pushgateway.jobName" instead',
+    );
   }
   return {
     url: url.replace(/\/+$/, ''),
     jobName: jobName ?? appName,
     groupingLabels,
-    intervalMs: positiveInteger(candidate.intervalMs, 'pushgateway.intervalMs', DEFAULT_PUSH_INTERVAL_MS),
-    timeoutMs: positiveInteger(candidate.timeoutMs, 'pushgateway.timeoutMs', DEFAULT_PUSH_TIMEOUT_MS),
+    intervalMs: positiveInteger(
+      candidate.intervalMs,
+      'pushgateway.intervalMs',
+      DEFAULT_PUSH_INTERVAL_MS,
+    ),
+    timeoutMs: positiveInteger(
+      candidate.timeoutMs,
+      'pushgateway.timeoutMs',
+      DEFAULT_PUSH_TIMEOUT_MS,
+    ),
   };
 }
 
@@ -280,7 +328,10 @@ function defaultMetrics(value: unknown): ResolvedMetricsOptions['defaultMetrics'
   if (value === undefined || value === true) return {};
   if (value === false) return false;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new MetricsOptionsError('defaultMetrics', `must be true, false or an object, got ${describe(value)}`);
+    throw new MetricsOptionsError(
+      'defaultMetrics',
+      `must be true, false or an object, got ${describe(value)}`,
+    );
   }
   return value as ResolvedMetricsOptions['defaultMetrics'];
 }
@@ -288,7 +339,10 @@ function defaultMetrics(value: unknown): ResolvedMetricsOptions['defaultMetrics'
 function auth(value: unknown): ResolvedMetricsOptions['auth'] {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object') {
-    throw new MetricsOptionsError('auth', `must be { bearerToken } or { username, password }, got ${describe(value)}`);
+    throw new MetricsOptionsError(
+      'auth',
+      `must be { bearerToken } or { username, password }, got ${describe(value)}`,
+    );
   }
   const candidate = value as Record<string, unknown>;
   const keys = Object.keys(candidate).sort().join(',');
@@ -308,12 +362,18 @@ function auth(value: unknown): ResolvedMetricsOptions['auth'] {
     }
     return { username, password };
   }
-  throw new MetricsOptionsError('auth', `must be { bearerToken } or { username, password }, got keys [${keys}]`);
+  throw new MetricsOptionsError(
+    'auth',
+    `must be { bearerToken } or { username, password }, got keys [${keys}]`,
+  );
 }
 
 function readWorkingDirectoryPackage(): { name: string; version: string } {
   try {
-    const parsed = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as Record<string, unknown>;
+    const parsed = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     return {
       name: typeof parsed.name === 'string' ? parsed.name : 'unknown',
       version: typeof parsed.version === 'string' ? parsed.version : 'unknown',

@@ -6,7 +6,12 @@ const bucket = (le: string, value: number) => ({ labels: { le }, value });
 describe('latency quantiles from a histogram', () => {
   it('interpolates inside the bucket as histogram_quantile does', () => {
     // 10 observations: 4 up to 0.1 s, 4 more up to 0.5 s, 2 more up to 1 s.
-    const estimate = latency([bucket('0.1', 4), bucket('0.5', 8), bucket('1', 10), bucket('+Inf', 10)]);
+    const estimate = latency([
+      bucket('0.1', 4),
+      bucket('0.5', 8),
+      bucket('1', 10),
+      bucket('+Inf', 10),
+    ]);
     expect(estimate.p50).toBeCloseTo(0.1 + (0.4 * (5 - 4)) / 4, 12);
     expect(estimate.p90).toBeCloseTo(0.5 + (0.5 * (9 - 8)) / 2, 12);
     expect(estimate.p99).toBeCloseTo(0.5 + (0.5 * (9.9 - 8)) / 2, 12);
@@ -25,7 +30,11 @@ describe('latency quantiles from a histogram', () => {
   });
 
   it('reports null without observations', () => {
-    expect(latency([bucket('0.5', 0), bucket('+Inf', 0)])).toEqual({ p50: null, p90: null, p99: null });
+    expect(latency([bucket('0.5', 0), bucket('+Inf', 0)])).toEqual({
+      p50: null,
+      p90: null,
+      p99: null,
+    });
     expect(latency([])).toEqual({ p50: null, p90: null, p99: null });
   });
 });

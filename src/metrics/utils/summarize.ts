@@ -23,7 +23,9 @@ export function summarize(
     const name = `${prefix}${METRIC_NAMES[key]}`;
     const values = byName.get(name) ?? [];
     if (!suffix) return values;
-    return values.filter((sample) => (sample as MetricValueWithName<string>).metricName === `${name}${suffix}`);
+    return values.filter(
+      (sample) => (sample as MetricValueWithName<string>).metricName === `${name}${suffix}`,
+    );
   };
   const processValue = (name: string) => {
     const values = byName.get(`${prefix}${name}`);
@@ -51,7 +53,10 @@ export function summarize(
   const dbCounts = samples('dbOperationsTotal');
   const dbSums = samples('dbOperationDuration', '_sum');
   const dbTimed = samples('dbOperationDuration', '_count');
-  const dbOperations = new Map<string, { operation: string; table: string; count: number; errors: number }>();
+  const dbOperations = new Map<
+    string,
+    { operation: string; table: string; count: number; errors: number }
+  >();
   for (const sample of dbCounts) {
     const operation = String(sample.labels.operation);
     const table = String(sample.labels.table);
@@ -76,7 +81,8 @@ export function summarize(
       misses += sample.value;
     }
   }
-  for (const stats of Object.values(cacheByName)) stats.hit_rate = ratio(stats.hits, stats.hits + stats.misses);
+  for (const stats of Object.values(cacheByName))
+    stats.hit_rate = ratio(stats.hits, stats.hits + stats.misses);
 
   const serverErrors = requests
     .filter((sample) => String(sample.labels.status_code).startsWith('5'))
@@ -101,14 +107,19 @@ export function summarize(
         const matches = (sample: Sample) =>
           sample.labels.operation === entry.operation && sample.labels.table === entry.table;
         const timed = sum(dbTimed.filter(matches));
-        return { ...entry, avg_duration_seconds: timed > 0 ? sum(dbSums.filter(matches)) / timed : null };
+        return {
+          ...entry,
+          avg_duration_seconds: timed > 0 ? sum(dbSums.filter(matches)) / timed : null,
+        };
       }),
     },
     cache: { hits, misses, hit_rate: ratio(hits, hits + misses), by_cache: cacheByName },
     background_tasks: groupBy(samples('backgroundTasksTotal'), 'task_type', 'status'),
     external_calls: groupBy(samples('externalCallsTotal'), 'service', 'status'),
     auth_events: groupBy(samples('authEventsTotal'), 'event', 'result'),
-    queues: Object.fromEntries(samples('queueSize').map((sample) => [String(sample.labels.queue), sample.value])),
+    queues: Object.fromEntries(
+      samples('queueSize').map((sample) => [String(sample.labels.queue), sample.value]),
+    ),
     active_connections: sum(samples('activeConnections')),
     process: {
       resident_memory_bytes: processValue('process_resident_memory_bytes'),
@@ -142,7 +153,9 @@ function quantile(q: number, buckets: Array<[number, number]>): number | null {
     if (count >= rank) {
       if (bound === Infinity) return previousBound;
       if (count === previousCount) return bound;
-      return previousBound + ((bound - previousBound) * (rank - previousCount)) / (count - previousCount);
+      return (
+        previousBound + ((bound - previousBound) * (rank - previousCount)) / (count - previousCount)
+      );
     }
     previousBound = bound;
     previousCount = count;
@@ -150,7 +163,11 @@ function quantile(q: number, buckets: Array<[number, number]>): number | null {
   return previousBound;
 }
 
-function groupBy(values: readonly Sample[], outer: string, inner: string): Record<string, Record<string, number>> {
+function groupBy(
+  values: readonly Sample[],
+  outer: string,
+  inner: string,
+): Record<string, Record<string, number>> {
   const grouped: Record<string, Record<string, number>> = {};
   for (const sample of values) {
     const labels = sample.labels as Labels;
