@@ -11,8 +11,9 @@ const listenerErrors = new InstrumentationErrors();
  * app's own included) sees it, so the HTTP tracker counts it when the response ends, once, with the
  * final status. The first exception of a request wins: one a filter rethrows, or that a filter
  * extending `BaseExceptionFilter` passes on, reaches Nest again but is not counted again.
+ * @internal
  */
-function markHttpException(exception: unknown, host: ArgumentsHost): void {
+export function markHttpException(exception: unknown, host: ArgumentsHost): void {
   try {
     // RPC, WebSocket and GraphQL contexts have no HTTP response to mark.
     if (host.getType() === 'http') markException(host.getArgByIndex(1), exception);
