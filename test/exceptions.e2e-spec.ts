@@ -82,6 +82,16 @@ const CASES: Case[] = [
     body: { error: 'InterceptorError', status: 500 },
   },
   {
+    name: 'a middleware, answered by the app-wide catch-all',
+    path: '/pipeline/middleware',
+    // Nest's middleware runs before Express matches the route, so every HTTP metric of the request,
+    // http_requests_total included, has no template to label it with.
+    endpoint: '<unmatched>',
+    exceptionType: 'MiddlewareError',
+    status: 500,
+    body: { error: 'MiddlewareError', status: 500 },
+  },
+  {
     name: 'a handler, answered by the app-wide catch-all',
     path: '/pipeline/handler',
     endpoint: '/pipeline/handler',
