@@ -12,11 +12,13 @@ import {
   type ExceptionFilter,
   type INestApplication,
 } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { ServerResponse } from 'node:http';
 import 'reflect-metadata';
-import request from 'supertest';
+import { listenAppOnLoopback } from '../../../test/support/loopback.js';
+import { nodeResponseOf } from '../http/request-state.js';
 import {
   NEST_EXCEPTIONS_HANDLER,
   listenToExceptionsHandedToFilters,
@@ -35,8 +37,10 @@ class ThrowingController {
 
 @Catch()
 class TeapotFilter implements ExceptionFilter {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
   catch(_exception: unknown, host: ArgumentsHost): void {
-    host.switchToHttp().getResponse().status(418).json({ teapot: true });
+    const response = host.switchToHttp().getResponse();
+    this.adapterHost.httpAdapter.reply(response, { teapot: true }, 418);
   }
 }
 
@@ -52,11 +56,14 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function bootThrowingApp(): Promise<INestApplication> {
+/** Starts the app on `platform` and returns its base URL. */
+async function startThrowingApp(platform: 'express' | 'fastify'): Promise<string> {
   const moduleRef = await Test.createTestingModule({ imports: [ThrowingModule] }).compile();
-  app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  return app;
+  app =
+    platform === 'fastify'
+      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
+      : moduleRef.createNestApplication({ logger: false });
+  return listenAppOnLoopback(app);
 }
 
 const internal = `${NEST_EXCEPTIONS_HANDLER.member} (${NEST_EXCEPTIONS_HANDLER.module})`;
@@ -67,20 +74,24 @@ describe(`the Nest internal the library hooks: ${internal}`, () => {
     await expect(locateExceptionsHandler()).resolves.toHaveProperty('next');
   });
 
-  it('still receives each exception of a route before the app-wide filter answers it', async () => {
-    const seen: Array<{ exception: unknown; type: string; response: unknown }> = [];
-    await listenToExceptionsHandedToFilters((exception, host) =>
-      seen.push({ exception, type: host.getType(), response: host.getArgByIndex(1) }),
-    );
-    const server = (await bootThrowingApp()).getHttpServer();
-    const response = await request(server).get('/boom').expect(418);
+  it.each(['express', 'fastify'] as const)(
+    'still receives each exception of a route on %s before the app-wide filter answers it',
+    async (platform) => {
+      const seen: Array<{ exception: unknown; type: string; response: unknown }> = [];
+      await listenToExceptionsHandedToFilters((exception, host) =>
+        seen.push({ exception, type: host.getType(), response: host.getArgByIndex(1) }),
+      );
+      const response = await fetch(`${await startThrowingApp(platform)}/boom`);
 
-    expect(response.body).toEqual({ teapot: true });
-    expect(seen).toHaveLength(1);
-    expect(seen[0].exception).toBeInstanceOf(Unexpected);
-    expect(seen[0].type).toBe('http');
-    expect(seen[0].response).toBeInstanceOf(ServerResponse);
-  });
+      expect(response.status).toBe(418);
+      expect(await response.json()).toEqual({ teapot: true });
+      expect(seen).toHaveLength(1);
+      expect(seen[0].exception).toBeInstanceOf(Unexpected);
+      expect(seen[0].type).toBe('http');
+      // Express's res or a Fastify reply: either way the Node response behind it is found.
+      expect(nodeResponseOf(seen[0].response)).toBeInstanceOf(ServerResponse);
+    },
+  );
 
   it('wraps it once, and a throwing listener changes nothing Nest answers', async () => {
     let calls = 0;
@@ -94,9 +105,9 @@ describe(`the Nest internal the library hooks: ${internal}`, () => {
     await listenToExceptionsHandedToFilters(counting);
     expect((await locateExceptionsHandler()).next).toBe(prototype.next);
 
-    const server = (await bootThrowingApp()).getHttpServer();
-    const response = await request(server).get('/boom').expect(418);
-    expect(response.body).toEqual({ teapot: true });
+    const response = await fetch(`${await startThrowingApp('express')}/boom`);
+    expect(response.status).toBe(418);
+    expect(await response.json()).toEqual({ teapot: true });
     expect(calls).toBe(1);
   });
 });
