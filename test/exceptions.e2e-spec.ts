@@ -116,6 +116,15 @@ const CASES: Case[] = [
     body: { error: 'RethrownError', status: 500 },
   },
   {
+    // The request failed with the handler's exception; the filter's own is how it was answered.
+    name: 'a handler, turned into another exception by a method-level filter',
+    path: '/filters/converted',
+    endpoint: '/filters/converted',
+    exceptionType: 'ConvertedError',
+    status: 503,
+    body: { error: 'ServiceUnavailableException', status: 503 },
+  },
+  {
     name: 'a handler, passed by a method-level filter to BaseExceptionFilter',
     path: '/filters/delegated',
     endpoint: '/filters/delegated',
