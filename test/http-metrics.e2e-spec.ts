@@ -201,9 +201,10 @@ describe('HTTP request metrics', () => {
     expect(
       valueOf(text, REQUESTS, { endpoint: '/api/v1/things/:id/crash', status_code: '418' }),
     ).toBe(1);
-    // The app's filter handled the TypeError; the module's filter saw only the NotFoundException.
+    // The app's filter answered the TypeError; it is counted all the same, with the status it chose.
+    expect(valueOf(text, EXCEPTIONS, { exception_type: 'TypeError', status_code: '418' })).toBe(1);
     expect(valueOf(text, EXCEPTIONS, { exception_type: 'NotFoundException' })).toBe(1);
-    expect(sumOf(text, EXCEPTIONS)).toBe(1);
+    expect(sumOf(text, EXCEPTIONS)).toBe(2);
   });
 
   it('counts streamed responses once, when they end, with the bytes sent', async () => {

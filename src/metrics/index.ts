@@ -14,7 +14,6 @@ export {
   TrackExternalCall,
   type TrackCacheOptions,
 } from './decorators/index.js';
-export { MetricsExceptionFilter } from './filters/index.js';
 export { CustomMetricsController, MetricsController } from './controllers/index.js';
 export type {
   CacheStats,

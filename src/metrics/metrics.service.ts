@@ -23,6 +23,7 @@ import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options
 import type { MetricsSummary } from './interfaces/metrics-summary.interface.js';
 import { createMetricSet, type MetricSet } from './metric-set.js';
 import { HttpRequestTracker } from './http/http-request-tracker.js';
+import { countHttpExceptions } from './exceptions/count-http-exceptions.js';
 import { markException } from './http/request-state.js';
 import { activateMetricsService, deactivateMetricsService } from './utils/active-metrics.js';
 import { renderExposition, type Exposition } from './utils/exposition.js';
@@ -171,6 +172,7 @@ export class MetricsService
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.options.enabled) return;
+    await countHttpExceptions(this.errors);
     this.http.recognizeNotFoundRoutes(this.adapterHost?.httpAdapter?.getInstance());
     this.protectGlobalMetrics();
     const { listener, pushgateway, path, customPath, auth } = this.options;
@@ -290,8 +292,10 @@ export class MetricsService
   }
 
   /**
-   * Counts the exception that ends this request in `http_exceptions_total`. Only needed in an exception
-   * filter of your own that handles exceptions before the module's filter sees them.
+   * Counts `exception` in `http_exceptions_total` for the request `response` (Express's `res` or a
+   * Fastify reply) answers, when it ends. Exceptions that reach Nest's exception filters are counted
+   * without it; this is for errors your code answers itself without throwing. A request counts one
+   * exception, the first noted, so calling it for one Nest already noted changes nothing.
    */
   recordException(response: unknown, exception: unknown): void {
     markException(response, exception);

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 
 /** What the library keeps about one request, stored on its response object. */
 export interface RequestState {
@@ -17,8 +17,19 @@ export const REQUEST_STATE = Symbol('nestjs-instrumentator.requestState');
 
 export type TrackedResponse = ServerResponse<IncomingMessage> & { [REQUEST_STATE]?: RequestState };
 
+/**
+ * The Node response behind what a platform hands to filters and controllers: Express's `res` is one
+ * itself, a Fastify reply holds it as `raw`. Anything else (an RPC or WebSocket context) has none.
+ */
+export function nodeResponseOf(response: unknown): ServerResponse | undefined {
+  if (response instanceof ServerResponse) return response;
+  const raw =
+    typeof response === 'object' && response !== null ? Reflect.get(response, 'raw') : undefined;
+  return raw instanceof ServerResponse ? raw : undefined;
+}
+
 export function requestStateOf(response: unknown): RequestState | undefined {
-  return (response as TrackedResponse | undefined)?.[REQUEST_STATE];
+  return (nodeResponseOf(response) as TrackedResponse | undefined)?.[REQUEST_STATE];
 }
 
 /** Keeps a request out of every HTTP metric, including the in-progress gauge. */

@@ -1,1 +1,0 @@
-export { MetricsExceptionFilter } from './metrics-exception.filter.js';
