@@ -1,6 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import type { Response } from 'express';
-import { markUnrecorded } from '../http/request-state.js';
+import { markUnrecorded } from '../transports/http/request-state.js';
 import type { MetricsService } from '../metrics.service.js';
 import { authChallenge, isAuthorized } from '../utils/endpoint-auth.js';
 

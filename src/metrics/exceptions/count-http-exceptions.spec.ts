@@ -2,7 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import type { ArgumentsHost } from '@nestjs/common';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { REQUEST_STATE, type RequestState, type TrackedResponse } from '../http/request-state.js';
+import {
+  REQUEST_STATE,
+  type RequestState,
+  type TrackedResponse,
+} from '../transports/http/request-state.js';
 import { markHttpException } from './count-http-exceptions.js';
 
 /** A Node response as the HTTP tracker leaves it: carrying the state of its request. */
@@ -12,6 +16,7 @@ function trackedResponse(): { response: ServerResponse; state: RequestState } {
     startedAt: 0,
     socketBytesBefore: 0,
     unrecorded: false,
+    platformRequest: undefined,
     finish: () => undefined,
   };
   response[REQUEST_STATE] = state;

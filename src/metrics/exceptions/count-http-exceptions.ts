@@ -1,5 +1,5 @@
 import type { ArgumentsHost } from '@nestjs/common';
-import { markException } from '../http/request-state.js';
+import { markException } from '../transports/http/request-state.js';
 import { InstrumentationErrors } from '../utils/instrumentation-errors.js';
 import { listenToExceptionsHandedToFilters } from './nest-exceptions-handler.hook.js';
 

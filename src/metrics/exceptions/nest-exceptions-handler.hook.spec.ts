@@ -18,7 +18,7 @@ import { Test } from '@nestjs/testing';
 import { ServerResponse } from 'node:http';
 import 'reflect-metadata';
 import { listenAppOnLoopback } from '../../../test/support/loopback.js';
-import { nodeResponseOf } from '../http/request-state.js';
+import { nodeResponseOf } from '../transports/http/request-state.js';
 import {
   NEST_EXCEPTIONS_HANDLER,
   listenToExceptionsHandedToFilters,

@@ -10,6 +10,8 @@ export interface RequestState {
   exceptionType?: string;
   /** Set for requests that must not be recorded, such as scrapes of the metrics endpoints. */
   unrecorded: boolean;
+  /** The platform's own request object, where only it knows the route that answered (Fastify). */
+  platformRequest: unknown;
   readonly finish: (response: ServerResponse, state: RequestState) => void;
 }
 
