@@ -24,6 +24,9 @@ export interface MetricSet {
   readonly activeConnections: Gauge;
   readonly appInfo: Gauge<'name' | 'version'>;
   readonly seriesDroppedTotal: Counter<'metric'>;
+  readonly httpClientRequestsTotal: Counter<'method' | 'host' | 'status_code'>;
+  readonly httpClientRequestDuration: Histogram<'method' | 'host'>;
+  readonly httpClientErrorsTotal: Counter<'method' | 'host' | 'error_type'>;
 }
 
 const MISNAMED_DEFAULT_GAUGES = [
@@ -190,6 +193,25 @@ export function createMetricSet(
       name: name('seriesDroppedTotal'),
       help: 'Observations dropped because their metric already held maxSeriesPerMetric label sets.',
       labelNames: ['metric'],
+      registers,
+    }),
+    httpClientRequestsTotal: bufferedCounter({
+      name: name('httpClientRequestsTotal'),
+      help: 'Outbound HTTP calls by method, peer host:port and status code ("error" when no response came).',
+      labelNames: ['method', 'host', 'status_code'],
+      registers,
+    }),
+    httpClientRequestDuration: bufferedHistogram({
+      name: name('httpClientRequestDuration'),
+      help: 'Time from the start of an outbound HTTP call to its response headers or its failure, in seconds.',
+      labelNames: ['method', 'host'],
+      buckets: options.durationBuckets,
+      registers,
+    }),
+    httpClientErrorsTotal: bufferedCounter({
+      name: name('httpClientErrorsTotal'),
+      help: 'Outbound HTTP calls that failed without a response, by error code or name.',
+      labelNames: ['method', 'host', 'error_type'],
       registers,
     }),
   };

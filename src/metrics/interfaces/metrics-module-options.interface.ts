@@ -136,6 +136,29 @@ export interface MetricsModuleOptions {
    * @default undefined (nothing is pushed)
    */
   pushgateway?: MetricsPushgatewayOptions;
+  /**
+   * Outbound HTTP calls the app makes (global `fetch`, `node:http`, `node:https`, and the clients on top
+   * of them such as axios and `@nestjs/axios`) counted and timed in `http_client_requests_total`,
+   * `http_client_request_duration_seconds` and `http_client_errors_total`, with no code change. `false`
+   * turns this off; an object bounds the `host` label.
+   * @default true
+   */
+  httpClient?: boolean | MetricsHttpClientOptions;
+}
+
+/** How {@link MetricsModuleOptions.httpClient} labels peers. */
+export interface MetricsHttpClientOptions {
+  /**
+   * Most distinct `host` values; calls to further peers are labelled `host="<other>"`.
+   * @default 100
+   */
+  maxHosts?: number;
+  /**
+   * The only peers labelled by name, as `host:port` (`api.example.com:443`); every other peer is
+   * `<other>`. `maxHosts` does not apply then.
+   * @default undefined (the first `maxHosts` peers seen)
+   */
+  allowedHosts?: string[];
 }
 
 /** Where and how {@link MetricsModuleOptions.pushgateway} pushes. */
@@ -185,4 +208,6 @@ export interface ResolvedMetricsOptions {
   readonly maxSeriesPerMetric: number;
   readonly listener?: { readonly port: number; readonly host?: string };
   readonly pushgateway?: Readonly<Required<MetricsPushgatewayOptions>>;
+  readonly httpClient:
+    false | { readonly maxHosts: number; readonly allowedHosts?: ReadonlySet<string> };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   DEFAULT_DURATION_BUCKETS,
   DEFAULT_ENABLE_ENV_VAR,
+  DEFAULT_MAX_CLIENT_HOSTS,
   DEFAULT_MAX_SERIES_PER_METRIC,
   DEFAULT_PUSH_INTERVAL_MS,
   DEFAULT_PUSH_TIMEOUT_MS,
@@ -42,6 +43,7 @@ const KNOWN_OPTIONS = new Set<keyof MetricsModuleOptions>([
   'port',
   'host',
   'pushgateway',
+  'httpClient',
 ]);
 
 const PUSHGATEWAY_OPTIONS = new Set([
@@ -106,6 +108,7 @@ export function resolveMetricsOptions(
     ),
     listener: listener(options),
     pushgateway: pushgateway(options.pushgateway, appName),
+    httpClient: httpClient(options.httpClient),
   };
 }
 
@@ -322,6 +325,56 @@ function pushgateway(value: unknown, appName: string): ResolvedMetricsOptions['p
       DEFAULT_PUSH_TIMEOUT_MS,
     ),
   };
+}
+
+function httpClient(value: unknown): ResolvedMetricsOptions['httpClient'] {
+  if (value === undefined || value === true) return { maxHosts: DEFAULT_MAX_CLIENT_HOSTS };
+  if (value === false) return false;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new MetricsOptionsError(
+      'httpClient',
+      `must be true, false or { maxHosts, allowedHosts }, got ${describe(value)}`,
+    );
+  }
+  const candidate = value as Record<string, unknown>;
+  for (const key of Object.keys(candidate)) {
+    if (key !== 'maxHosts' && key !== 'allowedHosts') {
+      throw new MetricsOptionsError(`httpClient.${key}`, 'is not a known option');
+    }
+  }
+  const allowedHosts = allowlist(candidate.allowedHosts, 'httpClient.allowedHosts', (host) =>
+    /^[^\s/?#@]+:\d{1,5}$/.test(host)
+      ? undefined
+      : 'must be "host:port", like "api.example.com:443"',
+  );
+  return {
+    maxHosts: positiveInteger(candidate.maxHosts, 'httpClient.maxHosts', DEFAULT_MAX_CLIENT_HOSTS),
+    // Host labels are lower-case, so the allowlist is too.
+    allowedHosts: allowedHosts && new Set([...allowedHosts].map((host) => host.toLowerCase())),
+  };
+}
+
+/**
+ * The label values of an allowlist option. `check` returns a problem to report, or undefined for a good entry.
+ */
+function allowlist(
+  value: unknown,
+  option: string,
+  check: (entry: string) => string | undefined,
+): ReadonlySet<string> | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) {
+    throw new MetricsOptionsError(option, `must be an array of strings, got ${describe(value)}`);
+  }
+  const entries = new Set<string>();
+  value.forEach((entry, index) => {
+    const problem = typeof entry === 'string' ? check(entry) : 'must be a string';
+    if (problem !== undefined) {
+      throw new MetricsOptionsError(`${option}[${index}]`, `${problem}, got ${describe(entry)}`);
+    }
+    entries.add(entry as string);
+  });
+  return entries;
 }
 
 function defaultMetrics(value: unknown): ResolvedMetricsOptions['defaultMetrics'] {
