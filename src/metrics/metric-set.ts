@@ -54,7 +54,12 @@ export function createMetricSet(
   const registry = new Registry();
   const registers = [registry];
   const name = (key: keyof typeof METRIC_NAMES) => `${options.prefix}${METRIC_NAMES[key]}`;
-  const httpLabels = ['method', 'endpoint'] as const;
+  // Request-derived labels (the `httpLabels` option) follow the fixed ones on every HTTP metric. They
+  // stay out of the types: only the HTTP tracker writes them, from the same option.
+  const requestLabels = options.httpLabels.map((label) => label.name);
+  const withRequestLabels = <T extends string>(names: readonly T[]) =>
+    [...names, ...requestLabels] as T[];
+  const httpLabels = withRequestLabels(['method', 'endpoint'] as const);
 
   if (options.defaultMetrics) {
     collectDefaultMetrics({
@@ -81,7 +86,7 @@ export function createMetricSet(
     httpRequestsTotal: bufferedCounter({
       name: name('httpRequestsTotal'),
       help: 'HTTP responses, counted once each, by method, route template and status code.',
-      labelNames: ['method', 'endpoint', 'status_code'],
+      labelNames: withRequestLabels(['method', 'endpoint', 'status_code'] as const),
       registers,
     }),
     httpRequestDuration: bufferedHistogram({
@@ -117,7 +122,12 @@ export function createMetricSet(
     httpExceptionsTotal: bufferedCounter({
       name: name('httpExceptionsTotal'),
       help: 'Exceptions that ended an HTTP request, by exception class.',
-      labelNames: ['exception_type', 'method', 'endpoint', 'status_code'],
+      labelNames: withRequestLabels([
+        'exception_type',
+        'method',
+        'endpoint',
+        'status_code',
+      ] as const),
       registers,
     }),
     dbOperationsTotal: bufferedCounter({

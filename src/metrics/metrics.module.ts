@@ -1,10 +1,11 @@
 import { Global, Inject, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { PrometheusModule, getToken } from '@willsoto/nestjs-prometheus';
 import { CustomMetricsController } from './controllers/custom-metrics.controller.js';
 import { MetricsController } from './controllers/metrics.controller.js';
 import { MetricsExceptionFilter } from './filters/metrics-exception.filter.js';
+import { NoMetricsGuard } from './guards/index.js';
 import type { MetricsModuleOptions } from './interfaces/metrics-module-options.interface.js';
 import { METRIC_NAMES, RESOLVED_METRICS_OPTIONS, type MetricKey } from './metrics.constants.js';
 import {
@@ -66,6 +67,7 @@ const metricProviders: Provider[] = (Object.keys(METRIC_NAMES) as MetricKey[]).m
     MetricsService,
     ...metricProviders,
     { provide: APP_FILTER, useClass: MetricsExceptionFilter },
+    { provide: APP_GUARD, useClass: NoMetricsGuard },
   ],
   exports: [MetricsService, RESOLVED_METRICS_OPTIONS, PrometheusModule, ...metricProviders],
 })

@@ -16,6 +16,7 @@ import {
   type HistogramSeries,
 } from '../utils/buffered-series.js';
 import type { InstrumentationErrors } from '../utils/instrumentation-errors.js';
+import { RequestLabelResolver } from '../request-labels/request-label-resolver.js';
 import { REQUEST_STATE, type RequestState, type TrackedResponse } from './request-state.js';
 
 type HttpLabels = 'method' | 'endpoint';
@@ -24,6 +25,8 @@ type HttpLabels = 'method' | 'endpoint';
 interface MethodSeries {
   readonly method: string;
   readonly endpoint: string;
+  /** Values of the `httpLabels` option; empty without it. */
+  readonly requestLabels: Readonly<Record<string, string>>;
   readonly duration: HistogramSeries;
   readonly requestSize: HistogramSeries;
   readonly responseSize: HistogramSeries;
@@ -61,12 +64,15 @@ export class HttpRequestTracker {
   private readonly allSeries: MethodSeries[] = [];
   private server?: Server;
   private notFoundHandler?: unknown;
+  private readonly requestLabels: RequestLabelResolver;
 
   constructor(
     private readonly metrics: MetricSet,
     private readonly options: ResolvedMetricsOptions,
     private readonly errors: InstrumentationErrors,
-  ) {}
+  ) {
+    this.requestLabels = new RequestLabelResolver(options.httpLabels, errors);
+  }
 
   /** Starts recording the server's requests. Listening first means the clock starts on arrival. */
   attach(server: Server): void {
@@ -160,6 +166,7 @@ export class HttpRequestTracker {
           method: series.method,
           endpoint: series.endpoint,
           status_code: this.statusLabel(status),
+          ...series.requestLabels,
         });
       }
     } catch (error) {
@@ -186,10 +193,12 @@ export class HttpRequestTracker {
       endpoint = UNMATCHED_ENDPOINT;
     }
     const method = normalizeMethod(request.method);
-    let series = byMethod.get(method);
+    const requestLabels = this.requestLabels.resolve(request);
+    const key = requestLabels ? method + requestLabels.key : method;
+    let series = byMethod.get(key);
     if (!series) {
-      series = this.createSeries(method, endpoint);
-      byMethod.set(method, series);
+      series = this.createSeries(method, endpoint, requestLabels?.values ?? {});
+      byMethod.set(key, series);
     }
     return series;
   }
@@ -204,11 +213,16 @@ export class HttpRequestTracker {
     );
   }
 
-  private createSeries(method: string, endpoint: string): MethodSeries {
-    const labels = { method, endpoint };
+  private createSeries(
+    method: string,
+    endpoint: string,
+    requestLabels: Readonly<Record<string, string>>,
+  ): MethodSeries {
+    const labels = { method, endpoint, ...requestLabels };
     const series: MethodSeries = {
       method,
       endpoint,
+      requestLabels,
       duration: histogramSeries(this.metrics.httpRequestDuration, labels),
       requestSize: histogramSeries(this.metrics.httpRequestSize, labels),
       responseSize: histogramSeries(this.metrics.httpResponseSize, labels),
@@ -228,6 +242,7 @@ export class HttpRequestTracker {
         method: series.method,
         endpoint: series.endpoint,
         status_code: this.statusLabel(status),
+        ...series.requestLabels,
       });
       series.responsesByStatus.set(status, counter);
     }

@@ -14,14 +14,10 @@ import type {
   MetricsModuleOptions,
   ResolvedMetricsOptions,
 } from '../interfaces/metrics-module-options.interface.js';
+import { resolveHttpLabels } from '../request-labels/http-labels-option.js';
+import { describeValue as describe, MetricsOptionsError } from './metrics-options-error.js';
 
-/** Thrown at bootstrap when an option is invalid; the message names the option. */
-export class MetricsOptionsError extends Error {
-  constructor(option: string, problem: string) {
-    super(`MetricsModule: option "${option}" ${problem}`);
-    this.name = 'MetricsOptionsError';
-  }
-}
+export { MetricsOptionsError };
 
 const KNOWN_OPTIONS = new Set<keyof MetricsModuleOptions>([
   'path',
@@ -44,6 +40,7 @@ const KNOWN_OPTIONS = new Set<keyof MetricsModuleOptions>([
   'host',
   'pushgateway',
   'httpClient',
+  'httpLabels',
 ]);
 
 const PUSHGATEWAY_OPTIONS = new Set([
@@ -85,6 +82,7 @@ export function resolveMetricsOptions(
   }
   const packageInfo = readWorkingDirectoryPackage();
   const appName = optionalString(options, 'appName') ?? packageInfo.name;
+  const labels = defaultLabels(options.defaultLabels);
 
   return {
     path,
@@ -96,7 +94,7 @@ export function resolveMetricsOptions(
     durationBuckets: buckets(options, 'durationBuckets', DEFAULT_DURATION_BUCKETS),
     sizeBuckets: buckets(options, 'sizeBuckets', DEFAULT_SIZE_BUCKETS),
     prefix: metricPrefix(options.prefix),
-    defaultLabels: defaultLabels(options.defaultLabels),
+    defaultLabels: labels,
     defaultMetrics: defaultMetrics(options.defaultMetrics),
     appName,
     appVersion: optionalString(options, 'appVersion') ?? packageInfo.version,
@@ -109,6 +107,7 @@ export function resolveMetricsOptions(
     listener: listener(options),
     pushgateway: pushgateway(options.pushgateway, appName),
     httpClient: httpClient(options.httpClient),
+    httpLabels: resolveHttpLabels(options.httpLabels, Object.keys(labels)),
   };
 }
 
@@ -434,11 +433,4 @@ function readWorkingDirectoryPackage(): { name: string; version: string } {
   } catch {
     return { name: 'unknown', version: 'unknown' };
   }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `"${value}"`;
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  return typeof value === 'object' ? 'an object' : String(value);
 }
