@@ -147,6 +147,37 @@ describe('outbound HTTP client metrics', () => {
     expect(valueOf(text, DURATION_COUNT, { method: 'GET', host })).toBe(4);
   });
 
+  it('counts a failed name lookup as status "error" with ENOTFOUND, under the host asked for', async () => {
+    const { scrape } = await createApp();
+    // The lookup fails in-process: no resolver is asked, so no traffic leaves the machine.
+    const error = await requestError('http://nowhere.invalid:8080/x', {
+      lookup: (hostname, _options, callback) =>
+        callback(
+          Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }),
+          '',
+          4,
+        ),
+    });
+    expect((error as NodeJS.ErrnoException).code).toBe('ENOTFOUND');
+    const text = await scrape();
+    const host = 'nowhere.invalid:8080';
+    expect(valueOf(text, REQUESTS, { method: 'GET', host, status_code: 'error' })).toBe(1);
+    expect(errorCounts(text)).toEqual({ ENOTFOUND: 1 });
+    // Node reports no start for a lookup that fails at once, so the call has no duration to observe.
+    expect(valueOf(text, DURATION_COUNT, { method: 'GET', host })).toBeUndefined();
+  });
+
+  it('groups status codes by class with groupStatusCodes', async () => {
+    const { scrape } = await createApp({ groupStatusCodes: true });
+    await fetch(`${base}/a`);
+    await fetch(`${base}/missing`);
+    await httpGet(`${base}/missing`);
+    const text = await scrape();
+    expect(valueOf(text, REQUESTS, { status_code: '2xx' })).toBe(1);
+    expect(valueOf(text, REQUESTS, { status_code: '4xx' })).toBe(2);
+    expect(sumOf(text, REQUESTS)).toBe(3);
+  });
+
   it('counts a timeout once per client, named by the error each client raises', async () => {
     const { scrape, httpService } = await createApp();
     await expect(fetch(`${base}/hang`, { signal: AbortSignal.timeout(50) })).rejects.toThrow();

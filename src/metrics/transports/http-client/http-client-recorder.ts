@@ -77,8 +77,11 @@ interface CallSeries {
  * the caller abandons, does not change the call's record.
  */
 export class HttpClientRecorder {
-  /** When each call in flight started; a WeakMap, so a call that never ends leaks nothing. */
-  private readonly startedAt = new WeakMap<object, number>();
+  /**
+   * When each call in flight started, or {@link RECORDED} once counted; a WeakMap, so a call that never
+   * ends leaks nothing.
+   */
+  private readonly calls = new WeakMap<object, number | typeof RECORDED>();
   private readonly hosts: LabelValueCap;
   private readonly callSeries = new Map<string, CallSeries>();
   private readonly errorSeries = new Map<string, CounterSeries>();
@@ -159,7 +162,7 @@ export class HttpClientRecorder {
 
   private started(request: object | undefined): boolean {
     if (!request) return false;
-    this.startedAt.set(request, performance.now());
+    this.calls.set(request, performance.now());
     return true;
   }
 
@@ -168,26 +171,25 @@ export class HttpClientRecorder {
     response: ChannelMessage['response'],
     peer: PeerReader,
   ): void {
+    if (!request) return;
     const startedAt = this.finish(request);
-    if (startedAt === undefined || !request) return;
+    if (startedAt === RECORDED) return;
     const status = response?.statusCode;
     const labels = this.callLabels(request, peer);
-    const series = this.seriesFor(
+    this.count(
       labels.method,
       labels.host,
       typeof status === 'number' ? this.statusLabel(status) : CLIENT_ERROR_STATUS,
+      startedAt,
     );
-    series.requests.inc();
-    series.duration.observe((performance.now() - startedAt) / 1000);
   }
 
   private failed(request: object | undefined, error: unknown, peer: PeerReader): void {
+    if (!request) return;
     const startedAt = this.finish(request);
-    if (startedAt === undefined || !request) return;
+    if (startedAt === RECORDED) return;
     const { method, host } = this.callLabels(request, peer, error);
-    const series = this.seriesFor(method, host, CLIENT_ERROR_STATUS);
-    series.requests.inc();
-    series.duration.observe((performance.now() - startedAt) / 1000);
+    this.count(method, host, CLIENT_ERROR_STATUS, startedAt);
     const errorType = errorTypeOf(error);
     const key = `${method}\u0000${host}\u0000${errorType}`;
     let errors = this.errorSeries.get(key);
@@ -198,14 +200,24 @@ export class HttpClientRecorder {
     errors.inc();
   }
 
-  /** The call's start time, once: later events of the same call find nothing and record nothing. */
-  private finish(request: object | undefined): number | undefined {
-    if (!request) return undefined;
-    const startedAt = this.startedAt.get(request);
-    if (startedAt === undefined) return undefined;
-    this.startedAt.delete(request);
+  /**
+   * Marks the call counted and returns when it started; {@link RECORDED} when it must not be counted
+   * (again). `undefined` for a call that ends without having been seen to start: Node reports no
+   * start for a `node:http` request whose host lookup fails at once.
+   */
+  private finish(request: object): number | typeof RECORDED | undefined {
+    const startedAt = this.calls.get(request);
+    if (startedAt === RECORDED) return RECORDED;
+    this.calls.set(request, RECORDED);
     // Checked here, not at the start: the Pushgateway pusher can only mark its request once created.
-    return isExcludedFromClientMetrics(request) ? undefined : startedAt;
+    return isExcludedFromClientMetrics(request) ? RECORDED : startedAt;
+  }
+
+  /** Counts one call; times it when its start was seen. */
+  private count(method: string, host: string, status: string, startedAt: number | undefined) {
+    const series = this.seriesFor(method, host, status);
+    series.requests.inc();
+    if (startedAt !== undefined) series.duration.observe((performance.now() - startedAt) / 1000);
   }
 
   private callLabels(request: object, peer: PeerReader, error?: unknown) {
@@ -240,6 +252,9 @@ type PeerReader = (request: object, error?: unknown) => string | undefined;
 const undici: PeerReader = (request) => undiciPeerHost((request as UndiciRequest).origin);
 const clientRequest: PeerReader = (request, error) =>
   clientRequestPeerHost(request as ClientRequestPeer, error);
+
+/** State of a call that has been counted, or must never be. */
+const RECORDED = Symbol('recorded');
 
 /** `host` of a call whose peer cannot be read; never expected, but it must not throw or vanish. */
 const UNKNOWN_HOST = '<unknown>';
