@@ -31,6 +31,10 @@ function createUpstream(): Server {
       response.on('close', () => clearInterval(timer));
       return;
     }
+    if (url.startsWith('/redirect')) {
+      response.writeHead(302, { location: '/landed' }).end();
+      return;
+    }
     if (url.startsWith('/missing')) response.statusCode = 404;
     request.resume();
     response.end('ok');
@@ -165,6 +169,16 @@ describe('outbound HTTP client metrics', () => {
     expect(errorCounts(text)).toEqual({ ENOTFOUND: 1 });
     // Node reports no start for a lookup that fails at once, so the call has no duration to observe.
     expect(valueOf(text, DURATION_COUNT, { method: 'GET', host })).toBeUndefined();
+  });
+
+  it('counts each hop of a redirect the client follows as a call of its own', async () => {
+    const { scrape } = await createApp();
+    expect((await fetch(`${base}/redirect`)).status).toBe(200);
+    expect((await axios.get(`${base}/redirect`)).status).toBe(200);
+    const text = await scrape();
+    expect(valueOf(text, REQUESTS, { status_code: '302' })).toBe(2);
+    expect(valueOf(text, REQUESTS, { status_code: '200' })).toBe(2);
+    expect(sumOf(text, REQUESTS)).toBe(4);
   });
 
   it('groups status codes by class with groupStatusCodes', async () => {

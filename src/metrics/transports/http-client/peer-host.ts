@@ -13,15 +13,27 @@ export function peerHost(hostname: string, port: number | string | undefined): s
 
 const DEFAULT_PORTS: Readonly<Record<string, number>> = { 'http:': 80, 'https:': 443 };
 
+/** Parsing an origin costs about a microsecond; an app calls few distinct origins, so they are kept. */
+const hostsByOrigin = new Map<string, string | undefined>();
+const MAX_CACHED_ORIGINS = 1000;
+
 /** The `host` label of an undici request, whose `origin` is `protocol://host[:port]`. */
 export function undiciPeerHost(origin: unknown): string | undefined {
-  if (typeof origin !== 'string' && !(origin instanceof URL)) return undefined;
+  if (origin instanceof URL) return urlPeerHost(origin);
+  if (typeof origin !== 'string') return undefined;
+  if (hostsByOrigin.has(origin)) return hostsByOrigin.get(origin);
+  let host: string | undefined;
   try {
-    const url = typeof origin === 'string' ? new URL(origin) : origin;
-    return peerHost(url.hostname, url.port || DEFAULT_PORTS[url.protocol]);
+    host = urlPeerHost(new URL(origin));
   } catch {
-    return undefined;
+    host = undefined;
   }
+  if (hostsByOrigin.size < MAX_CACHED_ORIGINS) hostsByOrigin.set(origin, host);
+  return host;
+}
+
+function urlPeerHost(url: URL): string {
+  return peerHost(url.hostname, url.port || DEFAULT_PORTS[url.protocol]);
 }
 
 /** What `node:http`'s ClientRequest exposes of its peer. */
