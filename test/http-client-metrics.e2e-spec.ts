@@ -212,7 +212,7 @@ describe('outbound HTTP client metrics', () => {
   });
 
   it('counts a streamed body the caller abandons once, with the status it got', async () => {
-    const { scrape } = await createApp();
+    const { scrape, httpService } = await createApp();
     const response = await fetch(`${base}/stream`);
     const reader = response.body!.getReader();
     await reader.read();
@@ -229,14 +229,18 @@ describe('outbound HTTP client metrics', () => {
     });
     const axiosResponse = await axios.get(`${base}/stream`, { responseType: 'stream' });
     (axiosResponse.data as IncomingMessage).destroy();
+    const nestResponse = await firstValueFrom(
+      httpService.get(`${base}/stream`, { responseType: 'stream' }),
+    );
+    (nestResponse.data as IncomingMessage).destroy();
 
     // Let any late error events of the abandoned calls land before counting.
     await new Promise((resolve) => setTimeout(resolve, 50));
     const text = await scrape();
     expect(valueOf(text, REQUESTS, { method: 'GET', host: upstreamHost, status_code: '200' })).toBe(
-      3,
+      4,
     );
-    expect(sumOf(text, REQUESTS)).toBe(3);
+    expect(sumOf(text, REQUESTS)).toBe(4);
     expect(sumOf(text, ERRORS)).toBe(0);
   });
 
