@@ -319,10 +319,16 @@ async function waitForScrapes(
 
 /**
  * Families that rightly have no samples in this workload: prom-client keeps one series per kind of
- * libuv request in flight at the scrape (an idle process has none), and no label set reaches the
- * series cap, so nothing has been dropped.
+ * libuv request in flight at the scrape (an idle process has none), no label set reaches the
+ * series cap, so nothing has been dropped, and the scraped apps make no outbound HTTP call.
  */
-const MAY_BE_EMPTY = ['nodejs_active_requests', 'metrics_series_dropped'];
+const MAY_BE_EMPTY = [
+  'nodejs_active_requests',
+  'metrics_series_dropped',
+  'http_client_requests',
+  'http_client_request_duration_seconds',
+  'http_client_errors',
+];
 /** How OpenMetrics names the samples of a family: counters `_total`, histograms `_bucket` etc. */
 const SAMPLE_SUFFIXES = ['', '_total', '_bucket', '_sum', '_count', '_created', '_info'];
 

@@ -7,6 +7,7 @@ export {
   type QueueSampler,
 } from './metrics.service.js';
 export {
+  NoMetrics,
   TrackAuthEvent,
   TrackBackgroundTask,
   TrackCache,
@@ -32,6 +33,8 @@ export {
   type ClusterPrimary,
 } from './cluster/bootstrap-cluster.js';
 export { MetricsOptionsError } from './utils/resolve-options.js';
+export { INVALID_LABEL_VALUE, OTHER_LABEL_VALUE } from './utils/label-value-cap.js';
+export { CLIENT_ERROR_STATUS } from './transports/http-client/index.js';
 export {
   CLIENT_CLOSED_REQUEST_STATUS,
   DEFAULT_DURATION_BUCKETS,

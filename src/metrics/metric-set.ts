@@ -24,6 +24,9 @@ export interface MetricSet {
   readonly activeConnections: Gauge;
   readonly appInfo: Gauge<'name' | 'version'>;
   readonly seriesDroppedTotal: Counter<'metric'>;
+  readonly httpClientRequestsTotal: Counter<'method' | 'host' | 'status_code'>;
+  readonly httpClientRequestDuration: Histogram<'method' | 'host'>;
+  readonly httpClientErrorsTotal: Counter<'method' | 'host' | 'error_type'>;
 }
 
 const MISNAMED_DEFAULT_GAUGES = [
@@ -51,7 +54,12 @@ export function createMetricSet(
   const registry = new Registry();
   const registers = [registry];
   const name = (key: keyof typeof METRIC_NAMES) => `${options.prefix}${METRIC_NAMES[key]}`;
-  const httpLabels = ['method', 'endpoint'] as const;
+  // Request-derived labels (the `httpLabels` option) follow the fixed ones on every HTTP metric. They
+  // stay out of the types: only the HTTP tracker writes them, from the same option.
+  const requestLabels = options.httpLabels.map((label) => label.name);
+  const withRequestLabels = <T extends string>(names: readonly T[]) =>
+    [...names, ...requestLabels] as T[];
+  const httpLabels = withRequestLabels(['method', 'endpoint'] as const);
 
   if (options.defaultMetrics) {
     collectDefaultMetrics({
@@ -78,7 +86,7 @@ export function createMetricSet(
     httpRequestsTotal: bufferedCounter({
       name: name('httpRequestsTotal'),
       help: 'HTTP responses, counted once each, by method, route template and status code.',
-      labelNames: ['method', 'endpoint', 'status_code'],
+      labelNames: withRequestLabels(['method', 'endpoint', 'status_code'] as const),
       registers,
     }),
     httpRequestDuration: bufferedHistogram({
@@ -114,7 +122,12 @@ export function createMetricSet(
     httpExceptionsTotal: bufferedCounter({
       name: name('httpExceptionsTotal'),
       help: 'Exceptions that ended an HTTP request, by exception class.',
-      labelNames: ['exception_type', 'method', 'endpoint', 'status_code'],
+      labelNames: withRequestLabels([
+        'exception_type',
+        'method',
+        'endpoint',
+        'status_code',
+      ] as const),
       registers,
     }),
     dbOperationsTotal: bufferedCounter({
@@ -190,6 +203,25 @@ export function createMetricSet(
       name: name('seriesDroppedTotal'),
       help: 'Observations dropped because their metric already held maxSeriesPerMetric label sets.',
       labelNames: ['metric'],
+      registers,
+    }),
+    httpClientRequestsTotal: bufferedCounter({
+      name: name('httpClientRequestsTotal'),
+      help: 'Outbound HTTP calls by method, peer host:port and status code ("error" when no response came).',
+      labelNames: ['method', 'host', 'status_code'],
+      registers,
+    }),
+    httpClientRequestDuration: bufferedHistogram({
+      name: name('httpClientRequestDuration'),
+      help: 'Time from the start of an outbound HTTP call to its response headers or its failure, in seconds.',
+      labelNames: ['method', 'host'],
+      buckets: options.durationBuckets,
+      registers,
+    }),
+    httpClientErrorsTotal: bufferedCounter({
+      name: name('httpClientErrorsTotal'),
+      help: 'Outbound HTTP calls that failed without a response, by error code or name.',
+      labelNames: ['method', 'host', 'error_type'],
       registers,
     }),
   };

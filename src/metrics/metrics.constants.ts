@@ -26,6 +26,9 @@ export const METRIC_NAMES = {
   activeConnections: 'active_connections',
   appInfo: 'app_info',
   seriesDroppedTotal: 'metrics_series_dropped_total',
+  httpClientRequestsTotal: 'http_client_requests_total',
+  httpClientRequestDuration: 'http_client_request_duration_seconds',
+  httpClientErrorsTotal: 'http_client_errors_total',
 } as const;
 
 export type MetricKey = keyof typeof METRIC_NAMES;
@@ -50,6 +53,8 @@ export const RESERVED_LABEL_NAMES: ReadonlySet<string> = new Set([
   'queue',
   'name',
   'version',
+  'host',
+  'error_type',
   'le',
   'quantile',
 ]);
@@ -93,6 +98,9 @@ export const DEFAULT_ENABLE_ENV_VAR = 'ENABLE_METRICS';
 
 /** Label sets one metric may hold unless `maxSeriesPerMetric` says otherwise. */
 export const DEFAULT_MAX_SERIES_PER_METRIC = 10_000;
+
+/** Distinct `host` values of the outbound metrics unless `httpClient.maxHosts` says otherwise. */
+export const DEFAULT_MAX_CLIENT_HOSTS = 100;
 
 /** Milliseconds between Pushgateway pushes unless `pushgateway.intervalMs` says otherwise. */
 export const DEFAULT_PUSH_INTERVAL_MS = 15_000;

@@ -34,6 +34,7 @@ import { CardinalityGuard } from './utils/cardinality-guard.js';
 import { answerClusterScrapes } from './cluster/cluster-worker.js';
 import { isAggregatedClusterWorker } from './cluster/cluster-protocol.js';
 import { PushgatewayPusher } from './push/pushgateway-pusher.js';
+import { HttpClientRecorder } from './transports/http-client/index.js';
 import { createMetricsRequestHandler } from './serving/metrics-request-handler.js';
 import { listen, type OwnListener } from './serving/listen.js';
 import type { AddressInfo } from 'node:net';
@@ -88,6 +89,7 @@ export class MetricsService
   private listener?: OwnListener;
   private pusher?: PushgatewayPusher;
   private stopAnsweringCluster?: () => void;
+  private readonly httpClient?: HttpClientRecorder;
 
   constructor(
     @Inject(RESOLVED_METRICS_OPTIONS) readonly options: ResolvedMetricsOptions,
@@ -106,6 +108,17 @@ export class MetricsService
       this.cardinality.protect(metric);
     this.http = new HttpRequestTracker(this.metrics, options, this.errors);
     const m = this.metrics;
+    if (options.httpClient) {
+      this.httpClient = new HttpClientRecorder(
+        {
+          requestsTotal: m.httpClientRequestsTotal,
+          requestDuration: m.httpClientRequestDuration,
+          errorsTotal: m.httpClientErrorsTotal,
+        },
+        { ...options.httpClient, groupStatusCodes: options.groupStatusCodes },
+        this.errors,
+      );
+    }
     const capacity = options.maxSeriesPerMetric;
     this.dbOperations = new SeriesCache(
       ([operation, table]) =>
@@ -163,6 +176,7 @@ export class MetricsService
     if (!this.options.enabled) return;
     await this.attachHttp();
     activateMetricsService(this);
+    this.httpClient?.start();
     this.stopAnsweringCluster = answerClusterScrapes(
       [this.metrics.registry, globalRegistry],
       { prefix: this.options.prefix, defaultLabels: { ...this.options.defaultLabels } },
@@ -383,6 +397,7 @@ export class MetricsService
   private stop(): void {
     deactivateMetricsService(this);
     this.http.detach();
+    this.httpClient?.stop();
     this.stopAnsweringCluster?.();
     this.stopAnsweringCluster = undefined;
   }

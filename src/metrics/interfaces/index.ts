@@ -1,5 +1,7 @@
 export type {
+  HttpLabelOptions,
   MetricsAuthOptions,
+  MetricsHttpClientOptions,
   MetricsModuleOptions,
   MetricsPushgatewayOptions,
   ResolvedMetricsOptions,

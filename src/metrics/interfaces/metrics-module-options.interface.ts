@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { DefaultMetricsCollectorConfiguration, RegistryContentType } from 'prom-client';
 
 /** Credentials that protect the metrics endpoints. */
@@ -136,6 +137,66 @@ export interface MetricsModuleOptions {
    * @default undefined (nothing is pushed)
    */
   pushgateway?: MetricsPushgatewayOptions;
+  /**
+   * Outbound HTTP calls the app makes (global `fetch`, `node:http`, `node:https`, and the clients on top
+   * of them such as axios and `@nestjs/axios`) counted and timed in `http_client_requests_total`,
+   * `http_client_request_duration_seconds` and `http_client_errors_total`, with no code change. `false`
+   * turns this off; an object bounds the `host` label.
+   * @default true
+   */
+  httpClient?: boolean | MetricsHttpClientOptions;
+  /**
+   * Labels taken from each request and added to the HTTP metrics (`http_requests_total`, the duration,
+   * size and in-progress metrics, `http_exceptions_total`), such as a tenant. Each is a function of the
+   * Node request (on Express, Express's request) or {@link HttpLabelOptions}. Every label is bounded:
+   * at most `maxValues` distinct values (or only `allowedValues`), further ones `<other>`; a value that
+   * is not a printable ASCII string of at most 64 characters is `<invalid>`; none is the empty value.
+   * @example `MetricsModule.forRoot({ httpLabels: { tenant: (req) => req.headers['x-tenant'] } })`
+   * @default {}
+   */
+  httpLabels?: Record<string, HttpLabelOptions['value'] | HttpLabelOptions>;
+}
+
+/** One request-derived label of {@link MetricsModuleOptions.httpLabels}. */
+export interface HttpLabelOptions {
+  /**
+   * Reads the label's value from the request; called once per request, at the latest when it ends.
+   * A throw is logged once and recorded as `<invalid>`; the request is unaffected.
+   */
+  value: (request: IncomingMessage) => unknown;
+  /**
+   * Most distinct values; further ones are recorded as `<other>`.
+   * @default 20
+   */
+  maxValues?: number;
+  /**
+   * The only values recorded as themselves; every other one is `<other>`. `maxValues` does not apply then.
+   * @default undefined (the first `maxValues` values seen)
+   */
+  allowedValues?: string[];
+}
+
+/** A request-derived label as the module uses it. */
+export interface ResolvedHttpLabel {
+  readonly name: string;
+  readonly value: HttpLabelOptions['value'];
+  readonly maxValues: number;
+  readonly allowedValues?: ReadonlySet<string>;
+}
+
+/** How {@link MetricsModuleOptions.httpClient} labels peers. */
+export interface MetricsHttpClientOptions {
+  /**
+   * Most distinct `host` values; calls to further peers are labelled `host="<other>"`.
+   * @default 100
+   */
+  maxHosts?: number;
+  /**
+   * The only peers labelled by name, as `host:port` (`api.example.com:443`); every other peer is
+   * `<other>`. `maxHosts` does not apply then.
+   * @default undefined (the first `maxHosts` peers seen)
+   */
+  allowedHosts?: string[];
 }
 
 /** Where and how {@link MetricsModuleOptions.pushgateway} pushes. */
@@ -185,4 +246,7 @@ export interface ResolvedMetricsOptions {
   readonly maxSeriesPerMetric: number;
   readonly listener?: { readonly port: number; readonly host?: string };
   readonly pushgateway?: Readonly<Required<MetricsPushgatewayOptions>>;
+  readonly httpClient:
+    false | { readonly maxHosts: number; readonly allowedHosts?: ReadonlySet<string> };
+  readonly httpLabels: readonly ResolvedHttpLabel[];
 }

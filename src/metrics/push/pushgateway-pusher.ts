@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
+import { excludeFromClientMetrics } from '../transports/http-client/index.js';
 
 type PushgatewayOptions = NonNullable<ResolvedMetricsOptions['pushgateway']>;
 
@@ -97,6 +98,8 @@ export class PushgatewayPusher {
           response.on('error', reject);
         },
       );
+      // Pushes are the library's traffic, not the app's; the outbound metrics leave them out.
+      excludeFromClientMetrics(request);
       request.on('timeout', () =>
         request.destroy(new Error(`no answer within ${this.options.timeoutMs} ms`)),
       );

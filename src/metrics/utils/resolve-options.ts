@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   DEFAULT_DURATION_BUCKETS,
   DEFAULT_ENABLE_ENV_VAR,
+  DEFAULT_MAX_CLIENT_HOSTS,
   DEFAULT_MAX_SERIES_PER_METRIC,
   DEFAULT_PUSH_INTERVAL_MS,
   DEFAULT_PUSH_TIMEOUT_MS,
@@ -13,14 +14,10 @@ import type {
   MetricsModuleOptions,
   ResolvedMetricsOptions,
 } from '../interfaces/metrics-module-options.interface.js';
+import { resolveHttpLabels } from '../request-labels/http-labels-option.js';
+import { describeValue as describe, MetricsOptionsError } from './metrics-options-error.js';
 
-/** Thrown at bootstrap when an option is invalid; the message names the option. */
-export class MetricsOptionsError extends Error {
-  constructor(option: string, problem: string) {
-    super(`MetricsModule: option "${option}" ${problem}`);
-    this.name = 'MetricsOptionsError';
-  }
-}
+export { MetricsOptionsError };
 
 const KNOWN_OPTIONS = new Set<keyof MetricsModuleOptions>([
   'path',
@@ -42,6 +39,8 @@ const KNOWN_OPTIONS = new Set<keyof MetricsModuleOptions>([
   'port',
   'host',
   'pushgateway',
+  'httpClient',
+  'httpLabels',
 ]);
 
 const PUSHGATEWAY_OPTIONS = new Set([
@@ -83,6 +82,7 @@ export function resolveMetricsOptions(
   }
   const packageInfo = readWorkingDirectoryPackage();
   const appName = optionalString(options, 'appName') ?? packageInfo.name;
+  const labels = defaultLabels(options.defaultLabels);
 
   return {
     path,
@@ -94,7 +94,7 @@ export function resolveMetricsOptions(
     durationBuckets: buckets(options, 'durationBuckets', DEFAULT_DURATION_BUCKETS),
     sizeBuckets: buckets(options, 'sizeBuckets', DEFAULT_SIZE_BUCKETS),
     prefix: metricPrefix(options.prefix),
-    defaultLabels: defaultLabels(options.defaultLabels),
+    defaultLabels: labels,
     defaultMetrics: defaultMetrics(options.defaultMetrics),
     appName,
     appVersion: optionalString(options, 'appVersion') ?? packageInfo.version,
@@ -106,6 +106,8 @@ export function resolveMetricsOptions(
     ),
     listener: listener(options),
     pushgateway: pushgateway(options.pushgateway, appName),
+    httpClient: httpClient(options.httpClient),
+    httpLabels: resolveHttpLabels(options.httpLabels, Object.keys(labels)),
   };
 }
 
@@ -324,6 +326,56 @@ function pushgateway(value: unknown, appName: string): ResolvedMetricsOptions['p
   };
 }
 
+function httpClient(value: unknown): ResolvedMetricsOptions['httpClient'] {
+  if (value === undefined || value === true) return { maxHosts: DEFAULT_MAX_CLIENT_HOSTS };
+  if (value === false) return false;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new MetricsOptionsError(
+      'httpClient',
+      `must be true, false or { maxHosts, allowedHosts }, got ${describe(value)}`,
+    );
+  }
+  const candidate = value as Record<string, unknown>;
+  for (const key of Object.keys(candidate)) {
+    if (key !== 'maxHosts' && key !== 'allowedHosts') {
+      throw new MetricsOptionsError(`httpClient.${key}`, 'is not a known option');
+    }
+  }
+  const allowedHosts = allowlist(candidate.allowedHosts, 'httpClient.allowedHosts', (host) =>
+    /^[^\s/?#@]+:\d{1,5}$/.test(host)
+      ? undefined
+      : 'must be "host:port", like "api.example.com:443"',
+  );
+  return {
+    maxHosts: positiveInteger(candidate.maxHosts, 'httpClient.maxHosts', DEFAULT_MAX_CLIENT_HOSTS),
+    // Host labels are lower-case, so the allowlist is too.
+    allowedHosts: allowedHosts && new Set([...allowedHosts].map((host) => host.toLowerCase())),
+  };
+}
+
+/**
+ * The label values of an allowlist option. `check` returns a problem to report, or undefined for a good entry.
+ */
+function allowlist(
+  value: unknown,
+  option: string,
+  check: (entry: string) => string | undefined,
+): ReadonlySet<string> | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) {
+    throw new MetricsOptionsError(option, `must be an array of strings, got ${describe(value)}`);
+  }
+  const entries = new Set<string>();
+  value.forEach((entry, index) => {
+    const problem = typeof entry === 'string' ? check(entry) : 'must be a string';
+    if (problem !== undefined) {
+      throw new MetricsOptionsError(`${option}[${index}]`, `${problem}, got ${describe(entry)}`);
+    }
+    entries.add(entry as string);
+  });
+  return entries;
+}
+
 function defaultMetrics(value: unknown): ResolvedMetricsOptions['defaultMetrics'] {
   if (value === undefined || value === true) return {};
   if (value === false) return false;
@@ -381,11 +433,4 @@ function readWorkingDirectoryPackage(): { name: string; version: string } {
   } catch {
     return { name: 'unknown', version: 'unknown' };
   }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `"${value}"`;
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  return typeof value === 'object' ? 'an object' : String(value);
 }

@@ -18,6 +18,7 @@ import {
 import type { InstrumentationErrors } from '../../utils/instrumentation-errors.js';
 import type { TransportInstrumentation } from '../transport-instrumentation.interface.js';
 import type { HttpPlatform } from './http-platform.interface.js';
+import { RequestLabelResolver } from '../../request-labels/request-label-resolver.js';
 import { REQUEST_STATE, type RequestState, type TrackedResponse } from './request-state.js';
 
 type HttpLabels = 'method' | 'endpoint';
@@ -26,6 +27,8 @@ type HttpLabels = 'method' | 'endpoint';
 interface MethodSeries {
   readonly method: string;
   readonly endpoint: string;
+  /** Values of the `httpLabels` option; empty without it. */
+  readonly requestLabels: Readonly<Record<string, string>>;
   readonly duration: HistogramSeries;
   readonly requestSize: HistogramSeries;
   readonly responseSize: HistogramSeries;
@@ -67,12 +70,15 @@ export class HttpRequestTracker implements TransportInstrumentation {
   };
   private readonly allSeries: MethodSeries[] = [];
   private target?: HttpTarget;
+  private readonly requestLabels: RequestLabelResolver;
 
   constructor(
     private readonly metrics: MetricSet,
     private readonly options: ResolvedMetricsOptions,
     private readonly errors: InstrumentationErrors,
-  ) {}
+  ) {
+    this.requestLabels = new RequestLabelResolver(options.httpLabels, errors);
+  }
 
   /** Chooses the app to record; `attach()` starts recording it. */
   use(target: HttpTarget | undefined): this {
@@ -171,6 +177,7 @@ export class HttpRequestTracker implements TransportInstrumentation {
           method: series.method,
           endpoint: series.endpoint,
           status_code: this.statusLabel(status),
+          ...series.requestLabels,
         });
       }
     } catch (error) {
@@ -194,10 +201,12 @@ export class HttpRequestTracker implements TransportInstrumentation {
       if (routeSeries === null) return undefined;
     }
     const method = normalizeMethod(request.method);
-    let series = routeSeries.byMethod.get(method);
+    const requestLabels = this.requestLabels.resolve(request);
+    const key = requestLabels ? method + requestLabels.key : method;
+    let series = routeSeries.byMethod.get(key);
     if (!series) {
-      series = this.createSeries(method, routeSeries.endpoint);
-      routeSeries.byMethod.set(method, series);
+      series = this.createSeries(method, routeSeries.endpoint, requestLabels?.values ?? {});
+      routeSeries.byMethod.set(key, series);
     }
     return series;
   }
@@ -209,11 +218,16 @@ export class HttpRequestTracker implements TransportInstrumentation {
     return { endpoint: template, byMethod: new Map() };
   }
 
-  private createSeries(method: string, endpoint: string): MethodSeries {
-    const labels = { method, endpoint };
+  private createSeries(
+    method: string,
+    endpoint: string,
+    requestLabels: Readonly<Record<string, string>>,
+  ): MethodSeries {
+    const labels = { method, endpoint, ...requestLabels };
     const series: MethodSeries = {
       method,
       endpoint,
+      requestLabels,
       duration: histogramSeries(this.metrics.httpRequestDuration, labels),
       requestSize: histogramSeries(this.metrics.httpRequestSize, labels),
       responseSize: histogramSeries(this.metrics.httpResponseSize, labels),
@@ -233,6 +247,7 @@ export class HttpRequestTracker implements TransportInstrumentation {
         method: series.method,
         endpoint: series.endpoint,
         status_code: this.statusLabel(status),
+        ...series.requestLabels,
       });
       series.responsesByStatus.set(status, counter);
     }

@@ -1,0 +1,1 @@
+export { NoMetricsGuard } from './no-metrics.guard.js';

@@ -1,0 +1,276 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
+import type { Counter, Histogram } from 'prom-client';
+import { OTHER_METHOD, STANDARD_HTTP_METHODS } from '../../metrics.constants.js';
+import {
+  counterSeries,
+  histogramSeries,
+  type CounterSeries,
+  type HistogramSeries,
+} from '../../utils/buffered-series.js';
+import type { InstrumentationErrors } from '../../utils/instrumentation-errors.js';
+import { LabelValueCap } from '../../utils/label-value-cap.js';
+import { clientRequestPeerHost, undiciPeerHost, type ClientRequestPeer } from './peer-host.js';
+import { isExcludedFromClientMetrics } from './unrecorded-calls.js';
+
+/** The metrics one recorder writes to. */
+export interface HttpClientMetrics {
+  readonly requestsTotal: Counter<'method' | 'host' | 'status_code'>;
+  readonly requestDuration: Histogram<'method' | 'host'>;
+  readonly errorsTotal: Counter<'method' | 'host' | 'error_type'>;
+}
+
+/** How a recorder labels what it sees. */
+export interface HttpClientRecorderOptions {
+  /** Most distinct `host` values before further hosts are labelled `<other>`. */
+  readonly maxHosts: number;
+  /** The only `host` values recorded as themselves, when given. */
+  readonly allowedHosts?: ReadonlySet<string>;
+  readonly groupStatusCodes: boolean;
+}
+
+/** `status_code` of a call that ended without a response. */
+export const CLIENT_ERROR_STATUS = 'error';
+
+/**
+ * The channels Node 20 publishes outbound HTTP on: undici's (global `fetch`, and the `undici` package,
+ * which publishes to the same channels) and `node:http`'s (`node:https`, axios and `@nestjs/axios`,
+ * which sit on top of it). Each call goes through exactly one of the two, so none is counted twice.
+ */
+const CHANNELS = {
+  undiciCreate: 'undici:request:create',
+  undiciHeaders: 'undici:request:headers',
+  undiciError: 'undici:request:error',
+  httpStart: 'http.client.request.start',
+  httpResponse: 'http.client.response.finish',
+  httpError: 'http.client.request.error',
+} as const;
+
+type ChannelName = (typeof CHANNELS)[keyof typeof CHANNELS];
+
+interface UndiciRequest {
+  method?: unknown;
+  origin?: unknown;
+}
+
+interface ChannelMessage {
+  request?: object;
+  response?: { statusCode?: unknown };
+  error?: unknown;
+}
+
+type ClientRequestLike = ClientRequestPeer & {
+  method?: unknown;
+  on?(event: 'close', listener: () => void): unknown;
+};
+
+interface CallSeries {
+  readonly requests: CounterSeries;
+  readonly duration: HistogramSeries;
+}
+
+/**
+ * Counts and times every outbound HTTP call of the process from Node's diagnostics channels, without
+ * patching any client. A call is recorded once, when its outcome is known: when the response headers
+ * arrive (its status, and the time to them), or when it fails before any response (`status_code`
+ * "error", and its error type counted). What happens to the body after the headers, such as a stream
+ * the caller abandons, does not change the call's record.
+ */
+export class HttpClientRecorder {
+  /**
+   * When each call in flight started, or {@link RECORDED} once counted; a WeakMap, so a call that never
+   * ends leaks nothing.
+   */
+  private readonly calls = new WeakMap<object, number | typeof RECORDED>();
+  private readonly hosts: LabelValueCap;
+  private readonly callSeries = new Map<string, CallSeries>();
+  private readonly errorSeries = new Map<string, CounterSeries>();
+  private readonly handlers: ReadonlyArray<[ChannelName, (message: unknown) => void]>;
+  private subscribed = false;
+  /** One listener for every `node:http` request; `this` is the request, so no closure per call. */
+  private readonly onClientRequestClose: (this: object) => void;
+
+  constructor(
+    private readonly metrics: HttpClientMetrics,
+    private readonly options: HttpClientRecorderOptions,
+    private readonly errors: InstrumentationErrors,
+  ) {
+    this.hosts = new LabelValueCap(options.maxHosts, options.allowedHosts);
+    const guarded =
+      (where: string, handle: (message: ChannelMessage) => void) => (message: unknown) => {
+        try {
+          handle(message as ChannelMessage);
+        } catch (error) {
+          this.errors.report(where, error);
+        }
+      };
+    this.handlers = [
+      [CHANNELS.undiciCreate, guarded('the fetch request hook', (m) => this.started(m.request))],
+      [
+        CHANNELS.undiciHeaders,
+        guarded('the fetch response hook', (m) => this.answered(m.request, m.response, undici)),
+      ],
+      [
+        CHANNELS.undiciError,
+        guarded('the fetch error hook', (m) => this.failed(m.request, m.error, undici)),
+      ],
+      [
+        CHANNELS.httpStart,
+        guarded('the http.request hook', (m) => {
+          const request = m.request as ClientRequestLike | undefined;
+          if (!this.started(request)) return;
+          // Node publishes no error for a request aborted without one (`abort()`, or `destroy()`
+          // once the socket is gone); its `close` is then the only sign it ended. A `close`
+          // listener, unlike an `error` one, changes nothing for the caller.
+          request?.on?.('close', this.onClientRequestClose);
+        }),
+      ],
+      [
+        CHANNELS.httpResponse,
+        guarded('the http.request response hook', (m) =>
+          this.answered(m.request, m.response, clientRequest),
+        ),
+      ],
+      [
+        CHANNELS.httpError,
+        guarded('the http.request error hook', (m) =>
+          this.failed(m.request, m.error, clientRequest),
+        ),
+      ],
+    ];
+    const aborted = guarded('the http.request close hook', (request) =>
+      this.failed(request as object, ABORTED, clientRequest),
+    );
+    this.onClientRequestClose = function (this: object) {
+      aborted(this);
+    };
+  }
+
+  /** Starts recording; calling it again changes nothing. */
+  start(): void {
+    if (this.subscribed) return;
+    this.subscribed = true;
+    for (const [name, handler] of this.handlers) diagnosticsChannel.subscribe(name, handler);
+  }
+
+  /** Stops recording. Calls in flight are not recorded, so an app closed and created again counts each call once. */
+  stop(): void {
+    if (!this.subscribed) return;
+    this.subscribed = false;
+    for (const [name, handler] of this.handlers) diagnosticsChannel.unsubscribe(name, handler);
+  }
+
+  private started(request: object | undefined): boolean {
+    if (!request) return false;
+    this.calls.set(request, performance.now());
+    return true;
+  }
+
+  private answered(
+    request: object | undefined,
+    response: ChannelMessage['response'],
+    peer: PeerReader,
+  ): void {
+    if (!request) return;
+    const startedAt = this.finish(request);
+    if (startedAt === RECORDED) return;
+    const status = response?.statusCode;
+    const labels = this.callLabels(request, peer);
+    this.count(
+      labels.method,
+      labels.host,
+      typeof status === 'number' ? this.statusLabel(status) : CLIENT_ERROR_STATUS,
+      startedAt,
+    );
+  }
+
+  private failed(request: object | undefined, error: unknown, peer: PeerReader): void {
+    if (!request) return;
+    const startedAt = this.finish(request);
+    if (startedAt === RECORDED) return;
+    const { method, host } = this.callLabels(request, peer, error);
+    this.count(method, host, CLIENT_ERROR_STATUS, startedAt);
+    const errorType = errorTypeOf(error);
+    const key = `${method}\u0000${host}\u0000${errorType}`;
+    let errors = this.errorSeries.get(key);
+    if (!errors) {
+      errors = counterSeries(this.metrics.errorsTotal, { method, host, error_type: errorType });
+      this.errorSeries.set(key, errors);
+    }
+    errors.inc();
+  }
+
+  /**
+   * Marks the call counted and returns when it started; {@link RECORDED} when it must not be counted
+   * (again). `undefined` for a call that ends without having been seen to start: Node reports no
+   * start for a `node:http` request whose host lookup fails at once.
+   */
+  private finish(request: object): number | typeof RECORDED | undefined {
+    const startedAt = this.calls.get(request);
+    if (startedAt === RECORDED) return RECORDED;
+    this.calls.set(request, RECORDED);
+    // Checked here, not at the start: the Pushgateway pusher can only mark its request once created.
+    return isExcludedFromClientMetrics(request) ? RECORDED : startedAt;
+  }
+
+  /** Counts one call; times it when its start was seen. */
+  private count(method: string, host: string, status: string, startedAt: number | undefined) {
+    const series = this.seriesFor(method, host, status);
+    series.requests.inc();
+    if (startedAt !== undefined) series.duration.observe((performance.now() - startedAt) / 1000);
+  }
+
+  private callLabels(request: object, peer: PeerReader, error?: unknown) {
+    const method = (request as { method?: unknown }).method;
+    return {
+      method:
+        typeof method === 'string' && STANDARD_HTTP_METHODS.has(method) ? method : OTHER_METHOD,
+      host: this.hosts.label(peer(request, error) ?? UNKNOWN_HOST),
+    };
+  }
+
+  private seriesFor(method: string, host: string, status: string): CallSeries {
+    const key = `${method}\u0000${host}\u0000${status}`;
+    let series = this.callSeries.get(key);
+    if (!series) {
+      series = {
+        requests: counterSeries(this.metrics.requestsTotal, { method, host, status_code: status }),
+        duration: histogramSeries(this.metrics.requestDuration, { method, host }),
+      };
+      this.callSeries.set(key, series);
+    }
+    return series;
+  }
+
+  private statusLabel(status: number): string {
+    return this.options.groupStatusCodes ? `${Math.floor(status / 100)}xx` : String(status);
+  }
+}
+
+type PeerReader = (request: object, error?: unknown) => string | undefined;
+
+const undici: PeerReader = (request) => undiciPeerHost((request as UndiciRequest).origin);
+const clientRequest: PeerReader = (request, error) =>
+  clientRequestPeerHost(request as ClientRequestPeer, error);
+
+/** State of a call that has been counted, or must never be. */
+const RECORDED = Symbol('recorded');
+
+/** `host` of a call whose peer cannot be read; never expected, but it must not throw or vanish. */
+const UNKNOWN_HOST = '<unknown>';
+
+/** What a `node:http` request closed without a response or an error is counted as. */
+const ABORTED = Object.freeze({ name: 'AbortError' });
+
+/**
+ * `error_type` of a failed call: the error's code when it has one (`ECONNREFUSED`, `ENOTFOUND`,
+ * `ECONNRESET`, axios' `ECONNABORTED`, undici's `UND_ERR_…`), else its name (`TimeoutError`,
+ * `AbortError` for fetch). Only identifier-like strings pass, so no message text becomes a label.
+ */
+export function errorTypeOf(error: unknown): string {
+  if (error === null || typeof error !== 'object') return 'Error';
+  const { code, name } = error as { code?: unknown; name?: unknown };
+  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(code)) return code;
+  if (typeof name === 'string' && /^[A-Za-z_$][\w$]{0,63}$/.test(name)) return name;
+  return 'Error';
+}

@@ -1,0 +1,79 @@
+/**
+ * The `host` label of an outbound call: the peer's host name and port, lower-cased, with the port
+ * always written out (`api.example.com:443`), so a peer has one label value however the caller spelled
+ * its URL. Paths and queries never reach it.
+ */
+export function peerHost(hostname: string, port: number | string | undefined): string {
+  let name = hostname.toLowerCase();
+  if (name.endsWith('.')) name = name.slice(0, -1);
+  // A bare IPv6 address is bracketed, as in a URL, so the port stays readable.
+  if (name.includes(':') && !name.startsWith('[')) name = `[${name}]`;
+  return port === undefined || port === '' ? name : `${name}:${port}`;
+}
+
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { 'http:': 80, 'https:': 443 };
+
+/** Parsing an origin costs about a microsecond; an app calls few distinct origins, so they are kept. */
+const hostsByOrigin = new Map<string, string | undefined>();
+const MAX_CACHED_ORIGINS = 1000;
+
+/** The `host` label of an undici request, whose `origin` is `protocol://host[:port]`. */
+export function undiciPeerHost(origin: unknown): string | undefined {
+  if (origin instanceof URL) return urlPeerHost(origin);
+  if (typeof origin !== 'string') return undefined;
+  if (hostsByOrigin.has(origin)) return hostsByOrigin.get(origin);
+  let host: string | undefined;
+  try {
+    host = urlPeerHost(new URL(origin));
+  } catch {
+    host = undefined;
+  }
+  if (hostsByOrigin.size < MAX_CACHED_ORIGINS) hostsByOrigin.set(origin, host);
+  return host;
+}
+
+function urlPeerHost(url: URL): string {
+  return peerHost(url.hostname, url.port || DEFAULT_PORTS[url.protocol]);
+}
+
+/** What `node:http`'s ClientRequest exposes of its peer. */
+export interface ClientRequestPeer {
+  host?: unknown;
+  protocol?: unknown;
+  getHeader?(name: string): unknown;
+  socket?: { remotePort?: unknown } | null;
+  agent?: { defaultPort?: unknown } | false | null;
+}
+
+/**
+ * The `host` label of a `node:http(s)` request. The request keeps its host name but not its port; Node
+ * writes the port into the Host header it generates, unless the caller set a Host header of its own,
+ * so the port comes from that header when it names the same host, else from the connected socket or
+ * the connection error, else from the protocol's default.
+ */
+export function clientRequestPeerHost(
+  request: ClientRequestPeer,
+  error?: unknown,
+): string | undefined {
+  if (typeof request.host !== 'string' || request.host === '') return undefined;
+  const hostname = request.host;
+  const header = typeof request.getHeader === 'function' ? request.getHeader('host') : undefined;
+  if (typeof header === 'string') {
+    const match = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(header);
+    const headerName = match?.[1].replace(/^\[(.*)\]$/, '$1');
+    if (match && headerName?.toLowerCase() === hostname.toLowerCase()) {
+      return peerHost(hostname, match[2] ?? defaultPort(request));
+    }
+  }
+  const remotePort = request.socket?.remotePort;
+  if (typeof remotePort === 'number') return peerHost(hostname, remotePort);
+  const errorPort = (error as { port?: unknown } | undefined)?.port;
+  if (typeof errorPort === 'number') return peerHost(hostname, errorPort);
+  return peerHost(hostname, defaultPort(request));
+}
+
+function defaultPort(request: ClientRequestPeer): number | undefined {
+  const agentPort = request.agent ? request.agent.defaultPort : undefined;
+  if (typeof agentPort === 'number') return agentPort;
+  return typeof request.protocol === 'string' ? DEFAULT_PORTS[request.protocol] : undefined;
+}
