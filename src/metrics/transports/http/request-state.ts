@@ -19,8 +19,10 @@ export const REQUEST_STATE = Symbol('nestjs-instrumentator.requestState');
 
 export type TrackedResponse = ServerResponse<IncomingMessage> & { [REQUEST_STATE]?: RequestState };
 
+/** The state of a request from its response: Node's (Express's) or a platform's wrapper of it (Fastify's reply). */
 export function requestStateOf(response: unknown): RequestState | undefined {
-  return (response as TrackedResponse | undefined)?.[REQUEST_STATE];
+  const tracked = response as (TrackedResponse & { raw?: TrackedResponse }) | undefined;
+  return tracked?.[REQUEST_STATE] ?? tracked?.raw?.[REQUEST_STATE];
 }
 
 /** Keeps a request out of every HTTP metric, including the in-progress gauge. */
