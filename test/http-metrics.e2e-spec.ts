@@ -128,6 +128,31 @@ describe.each(PLATFORMS)('HTTP request metrics on %s', (platform) => {
     ).toBe(1);
   });
 
+  it('counts a body the parser refuses once, and a URL the router cannot decode as <unmatched>', async () => {
+    const { fixture, http } = await versionedFixture(platform);
+    await http
+      .post('/api/v1/things')
+      .set('content-type', 'application/json')
+      .send('{"name":')
+      .expect(400);
+    await http.get('/api/v1/things/%E0%A4%A').expect(400);
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 2);
+    // Express parses bodies before routing, so it never learns the route of a body it refuses;
+    // Fastify routes first and parses the body of the route it matched.
+    const parsedAt = platform === 'express' ? '<unmatched>' : '/api/v1/things';
+    expect(
+      valueOf(text, REQUESTS, { method: 'POST', endpoint: parsedAt, status_code: '400' }),
+    ).toBe(1);
+    expect(
+      valueOf(text, REQUESTS, { method: 'GET', endpoint: '<unmatched>', status_code: '400' }),
+    ).toBe(1);
+    expect(sumOf(text, REQUESTS)).toBe(2);
+    expect(sumOf(text, DURATION_COUNT)).toBe(2);
+    expect(
+      valueOf(text, EXCEPTIONS, { method: 'POST', endpoint: parsedAt, status_code: '400' }),
+    ).toBe(1);
+  });
+
   it('counts each exception once by class, with method, endpoint and final status', async () => {
     const { fixture, http } = await versionedFixture(platform);
     await http.get('/api/v1/things/1/missing').expect(404);
