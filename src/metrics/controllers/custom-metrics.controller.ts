@@ -2,7 +2,8 @@ import { Controller, Get, HttpStatus, Req, Res, VERSION_NEUTRAL } from '@nestjs/
 import type { MetricsSummary } from '../interfaces/metrics-summary.interface.js';
 import { MetricsService } from '../metrics.service.js';
 import { rawExchange } from '../transports/http/raw-exchange.js';
-import { endpointAccess, sendJson } from './endpoint-access.js';
+import { sendJson } from '../serving/metrics-request-handler.js';
+import { endpointAccess } from './endpoint-access.js';
 
 /** Serves the JSON summary for people on `customPath`; its path is set from the options at bootstrap. */
 @Controller({ version: VERSION_NEUTRAL })

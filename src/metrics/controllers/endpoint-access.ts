@@ -2,6 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { markUnrecorded } from '../transports/http/request-state.js';
 import type { MetricsService } from '../metrics.service.js';
+import { sendJson } from '../serving/metrics-request-handler.js';
 import { authChallenge, isAuthorized } from '../utils/endpoint-auth.js';
 
 /**
@@ -35,14 +36,6 @@ export function endpointAccess(
     return false;
   }
   return true;
-}
-
-export function sendJson(response: ServerResponse, statusCode: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.statusCode = statusCode;
-  response.setHeader('Content-Type', 'application/json; charset=utf-8');
-  response.setHeader('Content-Length', Buffer.byteLength(text));
-  response.end(text);
 }
 
 function pathOf(request: IncomingMessage): string {
