@@ -108,6 +108,39 @@ describe.each(PLATFORMS)('on %s', (platform) => {
       ).toBe(1);
     });
 
+    it('answers HEAD with the headers of GET and no body', async () => {
+      const { fixture } = await withTraffic(platform);
+      const server = fixture.app.getHttpServer() as Server;
+      const port = await listenOnLoopback(server);
+      try {
+        for (const [path, type] of [
+          ['/metrics', 'text/plain; version=0.0.4; charset=utf-8'],
+          ['/metrics/custom', 'application/json; charset=utf-8'],
+        ]) {
+          const head = await requestFresh(`http://127.0.0.1:${port}${path}`, { method: 'HEAD' });
+          expect(head.status).toBe(200);
+          expect(head.headers['content-type']).toBe(type);
+          expect(head.headers['cache-control']).toBe('no-store');
+          expect(head.rawBody.length).toBe(0);
+        }
+      } finally {
+        await closeServer(server);
+      }
+    });
+
+    it('serves custom paths, and nothing on the default ones', async () => {
+      const { http } = await withTraffic(platform, {
+        metrics: { path: 'ops/prometheus', customPath: '/ops/summary' },
+      });
+      const text = (await http.get('/ops/prometheus').expect(200)).text;
+      expect(
+        valueOf(text, 'http_requests_total', { endpoint: '/things/:id', status_code: '200' }),
+      ).toBe(1);
+      expect((await http.get('/ops/summary').expect(200)).body.http.requests_total).toBe(3);
+      await http.get('/metrics').expect(404);
+      await http.get('/metrics/custom').expect(404);
+    });
+
     it('logs nothing at error level while serving scrapes', async () => {
       const logger = new RecordingLogger();
       fixture = await createFixture({ platform, configure: (app) => app.useLogger(logger) });
