@@ -43,6 +43,7 @@ import {
 } from './utils/buffered-series.js';
 import { assertDuration, assertLabel, assertOneOf } from './utils/assert-argument.js';
 import { summarize } from './utils/summarize.js';
+import { loadExemplarReader, type ExemplarReader } from './exemplars/trace-exemplars.js';
 
 export type Outcome = 'success' | 'error';
 export type BackgroundTaskStatus = 'started' | 'succeeded' | 'failed';
@@ -86,6 +87,7 @@ export class MetricsService
   private listener?: OwnListener;
   private pusher?: PushgatewayPusher;
   private stopAnsweringCluster?: () => void;
+  private readExemplar?: ExemplarReader;
 
   constructor(
     @Inject(RESOLVED_METRICS_OPTIONS) readonly options: ResolvedMetricsOptions,
@@ -172,6 +174,13 @@ export class MetricsService
   async onApplicationBootstrap(): Promise<void> {
     if (!this.options.enabled) return;
     this.http.recognizeNotFoundRoutes(this.adapterHost?.httpAdapter?.getInstance());
+    // Before the app listens, so every request can be linked; an import cannot run synchronously.
+    this.readExemplar = await loadExemplarReader(this.options.exemplars, (error) =>
+      new Logger('MetricsModule').warn(
+        `Option "exemplars" is true, but @opentelemetry/api could not be loaded (${String(error)}); no exemplars will be recorded`,
+      ),
+    );
+    this.http.useExemplars(this.readExemplar);
     this.protectGlobalMetrics();
     const { listener, pushgateway, path, customPath, auth } = this.options;
     if (listener && isAggregatedClusterWorker()) {
@@ -223,7 +232,8 @@ export class MetricsService
     if (!this.options.enabled) return;
     const series = this.dbOperations.get(operation, table);
     (outcome === 'success' ? series.succeeded : series.failed).inc();
-    if (durationSeconds !== undefined) series.duration.observe(durationSeconds);
+    if (durationSeconds !== undefined)
+      series.duration.observe(durationSeconds, this.readExemplar?.());
   }
 
   /**
@@ -254,7 +264,7 @@ export class MetricsService
     const series = this.backgroundTasks.get(taskType);
     series.count[status].inc();
     if (durationSeconds !== undefined && status !== 'started') {
-      series.duration[status].observe(durationSeconds);
+      series.duration[status].observe(durationSeconds, this.readExemplar?.());
     }
   }
 
@@ -275,7 +285,8 @@ export class MetricsService
     if (!this.options.enabled) return;
     const series = this.externalCalls.get(service, operation);
     (outcome === 'success' ? series.succeeded : series.failed).inc();
-    if (durationSeconds !== undefined) series.duration.observe(durationSeconds);
+    if (durationSeconds !== undefined)
+      series.duration.observe(durationSeconds, this.readExemplar?.());
   }
 
   /**

@@ -16,6 +16,7 @@ import {
   type HistogramSeries,
 } from '../utils/buffered-series.js';
 import type { InstrumentationErrors } from '../utils/instrumentation-errors.js';
+import type { ExemplarReader } from '../exemplars/trace-exemplars.js';
 import { REQUEST_STATE, type RequestState, type TrackedResponse } from './request-state.js';
 
 type HttpLabels = 'method' | 'endpoint';
@@ -61,6 +62,7 @@ export class HttpRequestTracker {
   private readonly allSeries: MethodSeries[] = [];
   private server?: Server;
   private notFoundHandler?: unknown;
+  private readExemplar?: ExemplarReader;
 
   constructor(
     private readonly metrics: MetricSet,
@@ -84,6 +86,11 @@ export class HttpRequestTracker {
     const stack = (expressApp as { router?: { stack?: ExpressLayer[] } } | undefined)?.router
       ?.stack;
     this.notFoundHandler = stack ? findNotFoundHandler(stack) : undefined;
+  }
+
+  /** Links each request's duration and count to its trace from now on; `undefined` stops it. */
+  useExemplars(reader: ExemplarReader | undefined): void {
+    this.readExemplar = reader;
   }
 
   detach(): void {
@@ -128,6 +135,8 @@ export class HttpRequestTracker {
       const state: RequestState = {
         startedAt: performance.now(),
         socketBytesBefore: request.socket?.bytesWritten ?? 0,
+        // OpenTelemetry's HTTP instrumentation starts the server span around this event.
+        exemplar: this.readExemplar?.(),
         unrecorded: false,
         finish: this.finish,
       };
@@ -149,8 +158,11 @@ export class HttpRequestTracker {
       // An abandoned response never reached the client, whatever status the handler had set.
       const delivered = response.writableFinished;
       const status = delivered ? response.statusCode : CLIENT_CLOSED_REQUEST_STATUS;
-      this.responseCounter(series, status).inc();
-      series.duration.observe((performance.now() - state.startedAt) / 1000);
+      // A span started later, by a middleware, is active where the handler ends the response, which
+      // is where this `close` listener runs for a response that was sent.
+      const exemplar = state.exemplar ?? this.readExemplar?.();
+      this.responseCounter(series, status).inc(exemplar);
+      series.duration.observe((performance.now() - state.startedAt) / 1000, exemplar);
       series.requestSize.observe(declaredLength(request.headers['content-length']) ?? 0);
       const responseSize = delivered ? responseBodySize(request, response, state) : undefined;
       if (responseSize !== undefined) series.responseSize.observe(responseSize);

@@ -136,6 +136,18 @@ export interface MetricsModuleOptions {
    * @default undefined (nothing is pushed)
    */
   pushgateway?: MetricsPushgatewayOptions;
+  /**
+   * Links observations to traces. When the app runs an OpenTelemetry tracer, each HTTP request's
+   * `http_request_duration_seconds` bucket and `http_requests_total` series, and the durations the
+   * decorators record, carry an exemplar `{trace_id, span_id}` of the active sampled span. Exemplars
+   * appear only in the OpenMetrics format, which Prometheus negotiates; the classic text format is
+   * unchanged. They are read through `@opentelemetry/api`, an optional peer dependency: without it,
+   * or without a tracer, nothing is added. `true` also logs a warning when the API is missing;
+   * `false` never loads it.
+   * @default 'auto' (on when `@opentelemetry/api` is installed and a span is active)
+   * @see https://github.com/OpenObservability/OpenMetrics/blob/main/specification/OpenMetrics.md#exemplars
+   */
+  exemplars?: boolean | 'auto';
 }
 
 /** Where and how {@link MetricsModuleOptions.pushgateway} pushes. */
@@ -185,4 +197,5 @@ export interface ResolvedMetricsOptions {
   readonly maxSeriesPerMetric: number;
   readonly listener?: { readonly port: number; readonly host?: string };
   readonly pushgateway?: Readonly<Required<MetricsPushgatewayOptions>>;
+  readonly exemplars: boolean | 'auto';
 }

@@ -42,6 +42,7 @@ const KNOWN_OPTIONS = new Set<keyof MetricsModuleOptions>([
   'port',
   'host',
   'pushgateway',
+  'exemplars',
 ]);
 
 const PUSHGATEWAY_OPTIONS = new Set([
@@ -106,6 +107,7 @@ export function resolveMetricsOptions(
     ),
     listener: listener(options),
     pushgateway: pushgateway(options.pushgateway, appName),
+    exemplars: exemplars(options.exemplars),
   };
 }
 
@@ -322,6 +324,15 @@ function pushgateway(value: unknown, appName: string): ResolvedMetricsOptions['p
       DEFAULT_PUSH_TIMEOUT_MS,
     ),
   };
+}
+
+function exemplars(value: unknown): ResolvedMetricsOptions['exemplars'] {
+  if (value === undefined) return 'auto';
+  if (value === true || value === false || value === 'auto') return value;
+  throw new MetricsOptionsError(
+    'exemplars',
+    `must be true, false or "auto", got ${describe(value)}`,
+  );
 }
 
 function defaultMetrics(value: unknown): ResolvedMetricsOptions['defaultMetrics'] {
