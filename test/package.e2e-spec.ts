@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChild, type ChildProcessHandle } from './support/child-process.js';
@@ -99,14 +99,16 @@ describe('the published package', () => {
     ).toEqual([]);
   });
 
-  it('declares Nest, prom-client, reflect-metadata and rxjs as peers', () => {
+  it('declares Nest, prom-client, reflect-metadata and rxjs as peers, and the OpenTelemetry API as an optional one', () => {
     expect(Object.keys(rootPackage.peerDependencies).sort()).toEqual([
       '@nestjs/common',
       '@nestjs/core',
+      '@opentelemetry/api',
       'prom-client',
       'reflect-metadata',
       'rxjs',
     ]);
+    expect(rootPackage.peerDependenciesMeta).toEqual({ '@opentelemetry/api': { optional: true } });
     expect(rootPackage.main).toBe('dist/metrics/index.js');
     expect(rootPackage.types).toBe('dist/metrics/index.d.ts');
   });
@@ -138,6 +140,8 @@ describe('the published package', () => {
       ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'],
       consumer,
     );
+    // npm installs no optional peer: the app boots, and is counted, without the OpenTelemetry API.
+    expect(existsSync(join(consumer, 'node_modules', '@opentelemetry', 'api'))).toBe(false);
 
     app = await startChild('consumer app', process.execPath, ['app.mjs'], { cwd: consumer });
     const [, port] = await app.waitForLine(/LISTENING (\d+)/, 60_000);
