@@ -138,7 +138,11 @@ describe('loadExemplarReader', () => {
 
   it('takes the API from the default export too, as import() of CommonJS may give it', async () => {
     const api = { trace, context };
-    const reader = await loadExemplarReader(true, () => undefined, async () => ({ default: api }));
+    const reader = await loadExemplarReader(
+      true,
+      () => undefined,
+      async () => ({ default: api }),
+    );
     expect(reader?.()).toBeUndefined();
   });
 });
