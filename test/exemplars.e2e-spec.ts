@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { MetricsModuleOptions } from '../src/metrics/index.js';
 import {
   createTracedApp,
+  HANDLER_SPAN_ID_HEADER,
   SPAN_ID_HEADER,
   startTracing,
   stopTracing,
@@ -90,7 +91,10 @@ describe('without a tracer', () => {
   const deterministic: MetricsModuleOptions = { defaultMetrics: false, durationBuckets: [60] };
 
   async function exposeAfterTraffic(exemplars: boolean | 'auto', serverSpans: boolean) {
-    const app = await createTracedApp({ metrics: { ...deterministic, exemplars }, serverSpans });
+    const app = await createTracedApp({
+      metrics: { ...deterministic, exemplars },
+      serverSpans: serverSpans ? 'middleware' : undefined,
+    });
     apps.push(app);
     const base = await listenAppOnLoopback(app);
     for (const path of [...TRACED_ROUTES, '/items/1', '/items/2', '/four'])
@@ -122,7 +126,7 @@ describe('with an OpenTelemetry SDK tracer', () => {
 
   beforeAll(async () => {
     provider = startTracing();
-    app = await createTracedApp({ metrics: { defaultMetrics: false }, serverSpans: true });
+    app = await createTracedApp({ metrics: { defaultMetrics: false }, serverSpans: 'middleware' });
     base = await listenAppOnLoopback(app);
   });
 
@@ -213,10 +217,47 @@ describe('with an OpenTelemetry SDK tracer', () => {
     ).toContain(traceId);
   });
 
+  it("links to the span ended in the handler when a middleware started the request's span", async () => {
+    const { traceId, traceparent } = newTrace();
+    const response = await fetch(`${base}/nested`, { headers: { traceparent } });
+    await response.text();
+    const text = await scrapeWhenCounted(base, '/nested', 1);
+    expect(
+      exemplarIds(withExemplars(text, 'http_requests_total', { endpoint: '/nested' })),
+    ).toEqual([{ trace_id: traceId, span_id: response.headers.get(HANDLER_SPAN_ID_HEADER) }]);
+  });
+
+  it('links to the server span when it starts around the request event, as the HTTP instrumentation does', async () => {
+    const instrumented = await createTracedApp({
+      metrics: { defaultMetrics: false },
+      serverSpans: 'request-event',
+    });
+    try {
+      const instrumentedBase = await listenAppOnLoopback(instrumented);
+      const { traceId, traceparent } = newTrace();
+      const response = await fetch(`${instrumentedBase}/nested`, { headers: { traceparent } });
+      await response.text();
+      const text = await scrapeWhenCounted(instrumentedBase, '/nested', 1);
+      const serverSpan = response.headers.get(SPAN_ID_HEADER);
+      expect(serverSpan).not.toBe(response.headers.get(HANDLER_SPAN_ID_HEADER));
+      expect(
+        exemplarIds([
+          ...withExemplars(text, 'http_requests_total', { endpoint: '/nested' }),
+          ...withExemplars(text, 'http_request_duration_seconds_bucket', { endpoint: '/nested' }),
+        ]),
+      ).toEqual([
+        { trace_id: traceId, span_id: serverSpan },
+        { trace_id: traceId, span_id: serverSpan },
+      ]);
+    } finally {
+      await instrumented.close();
+    }
+  });
+
   it('adds no exemplar when the option is false', async () => {
     const quiet = await createTracedApp({
       metrics: { defaultMetrics: false, exemplars: false },
-      serverSpans: true,
+      serverSpans: 'middleware',
     });
     try {
       const quietBase = await listenAppOnLoopback(quiet);
