@@ -106,6 +106,8 @@ function moduleFor(setup, controllers) {
   const imports = [];
   const providers = [];
   if (setup === 'instrumentator') imports.push(MetricsModule.forRoot());
+  if (setup === 'instrumentator-exemplars-off')
+    imports.push(MetricsModule.forRoot({ exemplars: false }));
   if (setup === 'instrumentator-without-default-metrics')
     imports.push(MetricsModule.forRoot({ defaultMetrics: false }));
   if (setup === 'default-metrics-only') collectDefaultMetrics({ register: new Registry() });

@@ -13,6 +13,7 @@ export const SETUP_LABELS = {
   'prom-bundle': 'express-prom-bundle',
   'default-metrics-only': "bare + prom-client's default metrics",
   'instrumentator-without-default-metrics': 'MetricsModule.forRoot({ defaultMetrics: false })',
+  'instrumentator-exemplars-off': 'MetricsModule.forRoot({ exemplars: false })',
 };
 
 /** Routes of the many-routes app, to reach about 40,000 series: routes × methods × statuses × ~48. */
