@@ -98,6 +98,18 @@ describe('exemplarReader', () => {
     });
   });
 
+  it('gives no exemplar, and throws nothing, when the context manager throws', () => {
+    const read = exemplarReader({
+      trace,
+      context: {
+        active: () => {
+          throw new Error('broken context manager');
+        },
+      },
+    });
+    expect(read()).toBeUndefined();
+  });
+
   it('rejects ids that are not lowercase hex of the W3C lengths, or all zeros', () => {
     const withSpan = (traceId: string, spanId: string) =>
       exemplarReader({

@@ -42,7 +42,13 @@ const INVALID_SPAN_ID = '0'.repeat(16);
 export function exemplarReader(api: TraceApi): ExemplarReader {
   const { trace, context } = api;
   return () => {
-    const spanContext = trace.getSpanContext(context.active());
+    let spanContext: SpanContextLike | undefined;
+    try {
+      spanContext = trace.getSpanContext(context.active());
+    } catch {
+      // A broken context manager costs the exemplar, never the observation or the caller's call.
+      return undefined;
+    }
     if (spanContext === undefined || (spanContext.traceFlags & SAMPLED_FLAG) === 0)
       return undefined;
     const { traceId, spanId } = spanContext;
