@@ -116,6 +116,7 @@ describe('without a tracer', () => {
     expect(auto.openMetrics).toBe(off.openMetrics);
     expect(off.openMetrics).not.toContain(' # {');
     expect(valueOf(off.text, 'database_operation_duration_seconds_count')).toBe(2);
+    expect(valueOf(off.text, 'background_task_duration_seconds_count')).toBe(2);
   });
 });
 
@@ -186,13 +187,23 @@ describe('with an OpenTelemetry SDK tracer', () => {
     }
   });
 
-  it("links a decorator's duration to the trace of the request that ran it", async () => {
+  it("links each decorator's duration to the trace of the request that ran it", async () => {
     const { traceId, traceparent } = newTrace();
     const served = await get(base, '/items/7', traceparent);
     const text = await scrapeWhenCounted(base, '/items/:id', 1);
-    expect(
-      exemplarIds(withExemplars(text, 'database_operation_duration_seconds_bucket', {})),
-    ).toEqual([{ trace_id: traceId, span_id: served.spanId }]);
+    const linked = Object.fromEntries(
+      [
+        'database_operation_duration_seconds_bucket',
+        'external_api_call_duration_seconds_bucket',
+        'background_task_duration_seconds_bucket',
+      ].map((name) => [name, exemplarIds(withExemplars(text, name, {}))]),
+    );
+    const request = [{ trace_id: traceId, span_id: served.spanId }];
+    expect(linked).toEqual({
+      database_operation_duration_seconds_bucket: request,
+      external_api_call_duration_seconds_bucket: request,
+      background_task_duration_seconds_bucket: request,
+    });
   });
 
   it('keeps the exemplar shown when later requests of the series have no sampled span', async () => {
