@@ -14,6 +14,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { tap } from 'rxjs';
 import { MetricsModule, MetricsService } from '../dist/metrics/index.js';
 import { MANY_ROUTES, SETUP_LABELS } from './setups.js';
+import { startTracing, traceRequests } from './tracing.js';
 
 function decorateMethod(target, name, methodDecorators, parameterDecorators = []) {
   const descriptor = Object.getOwnPropertyDescriptor(target.prototype, name);
@@ -105,7 +106,10 @@ const willsotoLabels = ['method', 'route', 'status_code'];
 function moduleFor(setup, controllers) {
   const imports = [];
   const providers = [];
-  if (setup === 'instrumentator') imports.push(MetricsModule.forRoot());
+  if (setup === 'instrumentator' || setup === 'instrumentator-traced')
+    imports.push(MetricsModule.forRoot());
+  if (setup === 'instrumentator-exemplars-off' || setup === 'instrumentator-traced-exemplars-off')
+    imports.push(MetricsModule.forRoot({ exemplars: false }));
   if (setup === 'instrumentator-without-default-metrics')
     imports.push(MetricsModule.forRoot({ defaultMetrics: false }));
   if (setup === 'default-metrics-only') collectDefaultMetrics({ register: new Registry() });
@@ -145,7 +149,10 @@ export async function startApp(setup, { manyRoutes = false } = {}) {
     );
   }
   const controllers = manyRoutes ? [AppController, ManyRoutesController] : [AppController];
+  const traced = setup.startsWith('instrumentator-traced');
+  if (traced) startTracing();
   const app = await NestFactory.create(moduleFor(setup, controllers), { logger: false });
+  if (traced) traceRequests(app.getHttpServer());
   if (setup === 'prom-bundle') {
     app.use(
       promBundle({

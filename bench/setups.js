@@ -13,6 +13,10 @@ export const SETUP_LABELS = {
   'prom-bundle': 'express-prom-bundle',
   'default-metrics-only': "bare + prom-client's default metrics",
   'instrumentator-without-default-metrics': 'MetricsModule.forRoot({ defaultMetrics: false })',
+  'instrumentator-exemplars-off': 'MetricsModule.forRoot({ exemplars: false })',
+  'instrumentator-traced': 'MetricsModule.forRoot(), OpenTelemetry tracer: exemplars on',
+  'instrumentator-traced-exemplars-off':
+    'MetricsModule.forRoot({ exemplars: false }), OpenTelemetry tracer',
 };
 
 /** Routes of the many-routes app, to reach about 40,000 series: routes × methods × statuses × ~48. */

@@ -186,6 +186,27 @@ describe('deploy/grafana/dashboard.json', () => {
     ];
     expect(required.filter((name) => !used.has(name))).toEqual([]);
   });
+
+  it('shows exemplars on every latency graph, and queries them nowhere else', () => {
+    const targets = queryPanels.flatMap((panel) =>
+      (panel.targets ?? []).map((target) => ({
+        graph: `${panel.title}/${target.refId}`,
+        latency:
+          panel.type === 'timeseries' && /_duration_seconds_bucket\b/.test(target.expr ?? ''),
+        exemplar: target.exemplar === true,
+      })),
+    );
+    expect(targets.filter((t) => t.latency !== t.exemplar).map((t) => t.graph)).toEqual([]);
+    expect(targets.filter((t) => t.exemplar).map((t) => t.graph)).toEqual([
+      'Request duration p50 / p90 / p99 by endpoint/A',
+      'Request duration p50 / p90 / p99 by endpoint/B',
+      'Request duration p50 / p90 / p99 by endpoint/C',
+      'Database latency p50 / p99/A',
+      'Database latency p50 / p99/B',
+      'Background task duration p90/A',
+      'External API latency/A',
+    ]);
+  });
 });
 
 describeWithBinary(

@@ -99,14 +99,16 @@ describe('the published package', () => {
     ).toEqual([]);
   });
 
-  it('declares Nest, prom-client, reflect-metadata and rxjs as peers', () => {
+  it('declares Nest, prom-client, reflect-metadata and rxjs as peers, and the OpenTelemetry API as an optional one', () => {
     expect(Object.keys(rootPackage.peerDependencies).sort()).toEqual([
       '@nestjs/common',
       '@nestjs/core',
+      '@opentelemetry/api',
       'prom-client',
       'reflect-metadata',
       'rxjs',
     ]);
+    expect(rootPackage.peerDependenciesMeta).toEqual({ '@opentelemetry/api': { optional: true } });
     expect(rootPackage.main).toBe('dist/metrics/index.js');
     expect(rootPackage.types).toBe('dist/metrics/index.d.ts');
   });

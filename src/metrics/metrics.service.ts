@@ -46,6 +46,7 @@ import {
 } from './utils/buffered-series.js';
 import { assertDuration, assertLabel, assertOneOf } from './utils/assert-argument.js';
 import { summarize } from './utils/summarize.js';
+import { loadExemplarReader, type ExemplarReader } from './exemplars/trace-exemplars.js';
 
 export type Outcome = 'success' | 'error';
 export type BackgroundTaskStatus = 'started' | 'succeeded' | 'failed';
@@ -90,6 +91,7 @@ export class MetricsService
   private pusher?: PushgatewayPusher;
   private stopAnsweringCluster?: () => void;
   private readonly httpClient?: HttpClientRecorder;
+  private readExemplar?: ExemplarReader;
 
   constructor(
     @Inject(RESOLVED_METRICS_OPTIONS) readonly options: ResolvedMetricsOptions,
@@ -188,6 +190,13 @@ export class MetricsService
     if (!this.options.enabled) return;
     await countHttpExceptions(this.errors);
     this.http.bootstrapped();
+    // Before the app listens, so every request can be linked; an import cannot run synchronously.
+    this.readExemplar = await loadExemplarReader(this.options.exemplars, (error) =>
+      new Logger('MetricsModule').warn(
+        `Option "exemplars" is true, but @opentelemetry/api could not be loaded (${String(error)}); no exemplars will be recorded`,
+      ),
+    );
+    this.http.useExemplars(this.readExemplar);
     this.protectGlobalMetrics();
     const { listener, pushgateway, path, customPath, auth } = this.options;
     if (listener && isAggregatedClusterWorker()) {
@@ -239,7 +248,8 @@ export class MetricsService
     if (!this.options.enabled) return;
     const series = this.dbOperations.get(operation, table);
     (outcome === 'success' ? series.succeeded : series.failed).inc();
-    if (durationSeconds !== undefined) series.duration.observe(durationSeconds);
+    if (durationSeconds !== undefined)
+      series.duration.observe(durationSeconds, this.readExemplar?.());
   }
 
   /**
@@ -270,7 +280,7 @@ export class MetricsService
     const series = this.backgroundTasks.get(taskType);
     series.count[status].inc();
     if (durationSeconds !== undefined && status !== 'started') {
-      series.duration[status].observe(durationSeconds);
+      series.duration[status].observe(durationSeconds, this.readExemplar?.());
     }
   }
 
@@ -291,7 +301,8 @@ export class MetricsService
     if (!this.options.enabled) return;
     const series = this.externalCalls.get(service, operation);
     (outcome === 'success' ? series.succeeded : series.failed).inc();
-    if (durationSeconds !== undefined) series.duration.observe(durationSeconds);
+    if (durationSeconds !== undefined)
+      series.duration.observe(durationSeconds, this.readExemplar?.());
   }
 
   /**

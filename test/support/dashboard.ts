@@ -11,6 +11,8 @@ export interface DashboardTarget {
   refId?: string;
   expr?: string;
   datasource?: { type?: string; uid?: string };
+  /** Grafana draws the exemplars of the queried series as points on the graph. */
+  exemplar?: boolean;
 }
 
 export interface DashboardPanel {

@@ -5,9 +5,23 @@ export interface Sample {
   name: string;
   labels: Record<string, string>;
   value: number;
+  /** The OpenMetrics exemplar after `#`, when the line has one. */
+  exemplar?: Exemplar;
 }
 
-const SAMPLE_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\S+)?$/;
+export interface Exemplar {
+  labels: Record<string, string>;
+  value: number;
+  /** Seconds since the epoch. */
+  timestamp?: number;
+}
+
+/** A label set in braces; quoted values may hold `}`. */
+const LABELS = '\\{((?:[^"}]|"(?:[^"\\\\]|\\\\.)*")*)\\}';
+const SAMPLE_LINE = new RegExp(
+  `^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:${LABELS})?\\s+(\\S+)(?:\\s+(?!#)\\S+)?` +
+    `(?:\\s+#\\s+${LABELS}\\s+(\\S+)(?:\\s+(\\S+))?)?$`,
+);
 const LABEL_PAIR = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
 export function parseExposition(text: string): Sample[] {
@@ -16,13 +30,29 @@ export function parseExposition(text: string): Sample[] {
     if (line === '' || line.startsWith('#')) continue;
     const match = SAMPLE_LINE.exec(line);
     if (!match) throw new Error(`Unparseable exposition line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(LABEL_PAIR)) {
-      labels[pair[1]] = pair[2].replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+    const sample: Sample = {
+      name: match[1],
+      labels: parseLabels(match[2]),
+      value: Number(match[3]),
+    };
+    if (match[4] !== undefined) {
+      sample.exemplar = {
+        labels: parseLabels(match[4]),
+        value: Number(match[5]),
+        ...(match[6] === undefined ? {} : { timestamp: Number(match[6]) }),
+      };
     }
-    samples.push({ name: match[1], labels, value: Number(match[3]) });
+    samples.push(sample);
   }
   return samples;
+}
+
+function parseLabels(text: string | undefined): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of (text ?? '').matchAll(LABEL_PAIR)) {
+    labels[pair[1]] = pair[2].replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+  }
+  return labels;
 }
 
 /** The samples of one metric whose labels include all of `labels`. */

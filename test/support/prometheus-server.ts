@@ -20,6 +20,8 @@ export interface PrometheusOptions {
   targets: readonly ScrapeTarget[];
   /** Absolute paths of rule files to load. */
   ruleFiles?: readonly string[];
+  /** Passed as `--enable-feature=…`, e.g. `exemplar-storage`. */
+  features?: readonly string[];
 }
 
 export interface TargetState {
@@ -83,6 +85,7 @@ export async function startPrometheus(
       `--config.file=${configFile}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=${LOOPBACK}:${port}`,
+      ...(options.features ?? []).map((feature) => `--enable-feature=${feature}`),
     ]);
     await waitUntilServing(child, `${url}/-/ready`);
     return { ...prometheusClient(url), url, process: child, stop };

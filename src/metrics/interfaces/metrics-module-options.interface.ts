@@ -155,6 +155,18 @@ export interface MetricsModuleOptions {
    * @default {}
    */
   httpLabels?: Record<string, HttpLabelOptions['value'] | HttpLabelOptions>;
+  /**
+   * Links observations to traces. When the app runs an OpenTelemetry tracer, each HTTP request's
+   * `http_request_duration_seconds` bucket and `http_requests_total` series, and the durations the
+   * decorators record, carry an exemplar `{trace_id, span_id}` of the active sampled span. Exemplars
+   * appear only in the OpenMetrics format, which Prometheus negotiates; the classic text format is
+   * unchanged. They are read through `@opentelemetry/api`, an optional peer dependency: without it,
+   * or without a tracer, nothing is added. `true` also logs a warning when the API is missing;
+   * `false` never loads it.
+   * @default 'auto' (on when `@opentelemetry/api` is installed and a span is active)
+   * @see https://github.com/OpenObservability/OpenMetrics/blob/main/specification/OpenMetrics.md#exemplars
+   */
+  exemplars?: boolean | 'auto';
 }
 
 /** One request-derived label of {@link MetricsModuleOptions.httpLabels}. */
@@ -249,4 +261,5 @@ export interface ResolvedMetricsOptions {
   readonly httpClient:
     false | { readonly maxHosts: number; readonly allowedHosts?: ReadonlySet<string> };
   readonly httpLabels: readonly ResolvedHttpLabel[];
+  readonly exemplars: boolean | 'auto';
 }

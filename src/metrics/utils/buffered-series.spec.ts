@@ -1,11 +1,13 @@
-import { describe, expect, it } from '@jest/globals';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { Counter, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
 import {
   bufferedCounter,
   bufferedHistogram,
   counterSeries,
   histogramSeries,
+  type CounterSeries,
 } from './buffered-series.js';
+import { renderExposition } from './exposition.js';
 
 const BUCKETS = [0.01, 0.1, 1];
 
@@ -111,5 +113,125 @@ describe('bufferedHistogram', () => {
     const series = histogramSeries(buffered, { route: '/a' });
     expect(() => series.observe(Number.NaN)).toThrow(TypeError);
     expect(() => series.observe(Number.POSITIVE_INFINITY)).toThrow(TypeError);
+  });
+});
+
+describe('exemplars of buffered series', () => {
+  const NOW_MS = 1_700_000_000_250;
+  const first = { trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331' };
+  const second = { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7' };
+  const OPENMETRICS = 'application/openmetrics-text; version=1.0.0';
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  function metrics() {
+    jest.spyOn(Date, 'now').mockReturnValue(NOW_MS);
+    const registry = new Registry();
+    const histogram = bufferedHistogram({
+      name: 'request_seconds',
+      help: 'h',
+      labelNames: ['route'],
+      buckets: BUCKETS,
+      registers: [registry],
+    });
+    const counter = bufferedCounter({
+      name: 'requests_total',
+      help: 'c',
+      labelNames: ['route'],
+      registers: [registry],
+    });
+    const render = async (accept?: string) =>
+      (await renderExposition([registry], accept, undefined, {})).text;
+    return {
+      duration: histogramSeries(histogram, { route: '/a' }),
+      requests: counterSeries(counter, { route: '/a' }),
+      render,
+      /** The OpenMetrics lines that carry an exemplar. */
+      exemplarLines: async () =>
+        (await render(OPENMETRICS)).split('\n').filter((line) => line.includes(' # {')),
+    };
+  }
+
+  it('writes the last exemplar of each bucket and of the counter into the OpenMetrics output', async () => {
+    const { duration, requests, exemplarLines } = metrics();
+    duration.observe(0.05, first);
+    duration.observe(0.07, second);
+    duration.observe(5, first);
+    duration.observe(0.005);
+    requests.inc(first);
+    requests.inc(second);
+    requests.inc();
+    expect(await exemplarLines()).toEqual([
+      `request_seconds_bucket{le="0.1",route="/a"} 3 # {trace_id="${second.trace_id}",span_id="${second.span_id}"} 0.07 1700000000.25`,
+      `request_seconds_bucket{le="+Inf",route="/a"} 4 # {trace_id="${first.trace_id}",span_id="${first.span_id}"} 5 1700000000.25`,
+      `requests_total{route="/a"} 3 # {trace_id="${second.trace_id}",span_id="${second.span_id}"} 1 1700000000.25`,
+    ]);
+  });
+
+  it('keeps a shown exemplar when later observations come without one (prom-client 15 wipes it)', async () => {
+    const { duration, requests, exemplarLines } = metrics();
+    duration.observe(0.05, first);
+    requests.inc(first);
+    const shown = await exemplarLines();
+    expect(shown).toHaveLength(2);
+    // Same bucket, same series, no sampled span: in the same fold window and in the next ones.
+    duration.observe(0.06);
+    requests.inc();
+    const afterOneFold = await exemplarLines();
+    duration.observe(0.08);
+    requests.inc();
+    await exemplarLines();
+    duration.observe(0.09);
+    requests.inc();
+    expect(afterOneFold).toEqual([
+      shown[0].replace('} 1 #', '} 2 #'),
+      shown[1].replace('} 1 #', '} 2 #'),
+    ]);
+    expect(await exemplarLines()).toEqual([
+      shown[0].replace('} 1 #', '} 4 #'),
+      shown[1].replace('} 1 #', '} 4 #'),
+    ]);
+  });
+
+  it('shows that the trap is real: prom-client 15 replaces the exemplar with an empty one', async () => {
+    const registry = new Registry<OpenMetricsContentType>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    const counter = new Counter({
+      name: 'trap_total',
+      help: 't',
+      registers: [registry],
+      enableExemplars: true,
+    });
+    counter.inc({ exemplarLabels: { trace_id: first.trace_id } });
+    counter.inc({ exemplarLabels: {} });
+    expect(await registry.metrics()).toMatch(/^trap_total 2 # \{\} 1 /m);
+  });
+
+  it('leaves the classic text format byte for byte as without exemplars', async () => {
+    const withExemplars = metrics();
+    const without = metrics();
+    for (const value of [0.003, 0.05, 0.5, 5]) {
+      withExemplars.duration.observe(value, first);
+      without.duration.observe(value);
+      withExemplars.requests.inc(second);
+      without.requests.inc();
+    }
+    expect(await withExemplars.render()).toBe(await without.render());
+    expect(await withExemplars.render('text/plain')).not.toContain('trace_id');
+  });
+
+  it('passes no exemplar to a plain prom-client counter child, which would take it for an amount', async () => {
+    const counter = new Counter({
+      name: 'plain_total',
+      help: 'plain',
+      labelNames: ['queue'],
+      registers: [],
+    });
+    // Typed as a CounterSeries, as the library's callers see it.
+    const series: CounterSeries = counterSeries(counter, { queue: 'mail' });
+    series.inc(first);
+    expect((await counter.get()).values).toEqual([{ labels: { queue: 'mail' }, value: 1 }]);
   });
 });

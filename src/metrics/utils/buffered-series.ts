@@ -5,17 +5,22 @@ import {
   type HistogramConfiguration,
   type LabelValues,
 } from 'prom-client';
+import type { ExemplarLabels } from '../exemplars/trace-exemplars.js';
 import { admitLabelSet } from './cardinality-guard.js';
 
 /** One counter series, as hot paths see it. */
 export interface CounterSeries {
-  inc(): void;
+  /** @param exemplar shown with the series in OpenMetrics until a later one replaces it. */
+  inc(exemplar?: ExemplarLabels): void;
 }
 
 /** One histogram series, as hot paths see it. */
 export interface HistogramSeries {
-  /** @throws TypeError when the value is not a finite number, as prom-client does. */
-  observe(value: number): void;
+  /**
+   * @param exemplar shown with the value's bucket in OpenMetrics until a later one replaces it.
+   * @throws TypeError when the value is not a finite number, as prom-client does.
+   */
+  observe(value: number, exemplar?: ExemplarLabels): void;
 }
 
 /**
@@ -25,6 +30,13 @@ export interface HistogramSeries {
  * folds what they gathered into the metric. Readers therefore always see every recorded value. One
  * difference from plain children: values recorded since the last read when `reset()` runs are not
  * dropped with the rest but show up after the reset; the library itself never resets its metrics.
+ *
+ * Exemplars travel the same way: a series keeps the last one given (per bucket, for a histogram) and
+ * the fold writes it where prom-client's OpenMetrics output reads it. A fold writes only exemplars that
+ * arrived since the last one, so observations without an exemplar (no sampled span) never wipe one
+ * that is already shown, which a prom-client 15 metric with `enableExemplars` does. The metrics need
+ * no `enableExemplars` (which would tie them to an OpenMetrics-only registry): the classic text format
+ * ignores exemplars, and a series that never got one renders exactly as before.
  */
 const buffers = new WeakMap<object, SeriesBuffer>();
 
@@ -64,17 +76,22 @@ export function counterSeries<T extends string>(
   labels: LabelValues<T>,
 ): CounterSeries {
   const buffer = buffers.get(counter);
-  if (!(buffer instanceof CounterBuffer)) return counter.labels(labels);
+  if (!(buffer instanceof CounterBuffer)) {
+    // A plain child takes an amount as its argument; it must not get the exemplar as one.
+    const child = counter.labels(labels);
+    return { inc: () => child.inc() };
+  }
   // A buffered series bypasses the metric's methods, so it asks the series cap itself, on first use
   // (as a capped prom-client child does): a label set that never records never takes a place.
   let series: BufferedCounterSeries | undefined;
   return {
-    inc() {
+    inc(exemplar?: ExemplarLabels) {
       if (series === undefined) {
         if (!admitLabelSet(counter, labels)) return;
         series = buffer.series(labels);
       }
       series.pending++;
+      if (exemplar !== undefined) series.exemplar = pendingExemplar(exemplar, 1);
     },
   };
 }
@@ -88,26 +105,41 @@ export function histogramSeries<T extends string>(
   if (!(buffer instanceof HistogramBuffer && buffer.supported)) return histogram.labels(labels);
   let series: BufferedHistogramSeries | undefined;
   return {
-    observe(value: number) {
+    observe(value: number, exemplar?: ExemplarLabels) {
       if (series === undefined) {
         if (!Number.isFinite(value))
           throw new TypeError(`Value is not a valid number: ${String(value)}`);
         if (!admitLabelSet(histogram, labels)) return;
         series = buffer.series(labels);
       }
-      series.observe(value);
+      series.observe(value, exemplar);
     },
   };
 }
 
-class BufferedCounterSeries implements CounterSeries {
+/** An exemplar as prom-client's OpenMetrics output reads it: labels, value, time in seconds. */
+interface PendingExemplar {
+  labelSet: ExemplarLabels;
+  value: number;
+  timestamp: number;
+}
+
+function pendingExemplar(labelSet: ExemplarLabels, value: number): PendingExemplar {
+  return { labelSet, value, timestamp: Date.now() / 1000 };
+}
+
+class BufferedCounterSeries {
   pending = 0;
+  /** The last exemplar given since the last fold. */
+  exemplar?: PendingExemplar;
+  /** Where the folded values live in the counter, once found. */
+  key?: string;
+  entry?: CounterEntry;
 
-  constructor(readonly target: Counter.Internal) {}
-
-  inc(): void {
-    this.pending++;
-  }
+  constructor(
+    readonly target: Counter.Internal,
+    readonly labels: Record<string, string | number>,
+  ) {}
 }
 
 class CounterBuffer<T extends string> implements SeriesBuffer {
@@ -120,7 +152,9 @@ class CounterBuffer<T extends string> implements SeriesBuffer {
     const key = labelKey(labels);
     let series = this.byKey.get(key);
     if (!series) {
-      series = new BufferedCounterSeries(this.counter.labels(labels));
+      series = new BufferedCounterSeries(this.counter.labels(labels), {
+        ...labels,
+      } as Record<string, string | number>);
       this.byKey.set(key, series);
       this.all.push(series);
     }
@@ -133,14 +167,42 @@ class CounterBuffer<T extends string> implements SeriesBuffer {
       const pending = series.pending;
       series.pending = 0;
       series.target.inc(pending);
+      if (series.exemplar !== undefined) this.foldExemplar(series, series.exemplar);
     }
   }
+
+  /** Skipped, never guessed, when prom-client keeps its series differently than checked here. */
+  private foldExemplar(series: BufferedCounterSeries, exemplar: PendingExemplar): void {
+    series.exemplar = undefined;
+    const hashMap = (this.counter as unknown as Partial<CounterInternals>).hashMap;
+    if (hashMap === undefined || typeof hashMap !== 'object') return;
+    if (series.key === undefined || hashMap[series.key] !== series.entry) {
+      series.key = findKey(hashMap, series.labels);
+      series.entry = series.key === undefined ? undefined : hashMap[series.key];
+    }
+    if (series.entry !== undefined && typeof series.entry.value === 'number') {
+      series.entry.exemplar = exemplar;
+    }
+  }
+}
+
+/** What prom-client 15 keeps per counter series. */
+interface CounterEntry {
+  labels: object;
+  value: number;
+  exemplar?: PendingExemplar;
+}
+
+interface CounterInternals {
+  hashMap: Record<string, CounterEntry>;
 }
 
 /** What prom-client 15 keeps per histogram series; checked once before it is relied on. */
 interface HistogramEntry {
   labels: object;
   bucketValues: Record<string, number>;
+  /** Read by prom-client's OpenMetrics output; the top bucket's key is `-1`. */
+  bucketExemplars?: Record<string, PendingExemplar | null | undefined>;
   sum: number;
   count: number;
 }
@@ -154,6 +216,8 @@ class BufferedHistogramSeries implements HistogramSeries {
   readonly bucketCounts: Float64Array;
   sum = 0;
   count = 0;
+  /** The last exemplar per bucket since the last fold, the top (+Inf) one last; made on first use. */
+  exemplars?: Array<PendingExemplar | undefined>;
   /** Where the folded values live in the histogram, once found. */
   key?: string;
   entry?: HistogramEntry;
@@ -165,7 +229,7 @@ class BufferedHistogramSeries implements HistogramSeries {
     this.bucketCounts = new Float64Array(upperBounds.length);
   }
 
-  observe(value: number): void {
+  observe(value: number, exemplar?: ExemplarLabels): void {
     if (!Number.isFinite(value))
       throw new TypeError(`Value is not a valid number: ${String(value)}`);
     const bounds = this.upperBounds;
@@ -177,6 +241,15 @@ class BufferedHistogramSeries implements HistogramSeries {
     }
     this.sum += value;
     this.count++;
+    if (exemplar !== undefined) this.keepExemplar(value, exemplar);
+  }
+
+  private keepExemplar(value: number, exemplar: ExemplarLabels): void {
+    const bounds = this.upperBounds;
+    let index = 0;
+    while (index < bounds.length && value > bounds[index]) index++;
+    this.exemplars ??= new Array<PendingExemplar | undefined>(bounds.length + 1);
+    this.exemplars[index] = pendingExemplar(exemplar, value);
   }
 }
 
@@ -216,6 +289,22 @@ class HistogramBuffer<T extends string> implements SeriesBuffer {
       series.bucketCounts.fill(0);
       series.sum = 0;
       series.count = 0;
+      if (series.exemplars !== undefined) this.foldExemplars(series.exemplars, entry);
+    }
+  }
+
+  /** Writes only the buckets that got an exemplar, so the others keep theirs. */
+  private foldExemplars(
+    exemplars: Array<PendingExemplar | undefined>,
+    entry: HistogramEntry,
+  ): void {
+    const bounds = this.upperBounds;
+    entry.bucketExemplars ??= {};
+    for (let index = 0; index < exemplars.length; index++) {
+      const exemplar = exemplars[index];
+      if (exemplar === undefined) continue;
+      entry.bucketExemplars[index < bounds.length ? bounds[index] : -1] = exemplar;
+      exemplars[index] = undefined;
     }
   }
 
@@ -247,7 +336,10 @@ function labelKey(labels: object): string {
     .join('\u0000');
 }
 
-function findKey(hashMap: Record<string, HistogramEntry>, labels: Record<string, string | number>) {
+function findKey(
+  hashMap: Record<string, { labels: object }>,
+  labels: Record<string, string | number>,
+) {
   const names = Object.keys(labels);
   for (const key in hashMap) {
     const stored = hashMap[key].labels as Record<string, unknown>;

@@ -41,6 +41,7 @@ const KNOWN_OPTIONS = new Set<keyof MetricsModuleOptions>([
   'pushgateway',
   'httpClient',
   'httpLabels',
+  'exemplars',
 ]);
 
 const PUSHGATEWAY_OPTIONS = new Set([
@@ -108,6 +109,7 @@ export function resolveMetricsOptions(
     pushgateway: pushgateway(options.pushgateway, appName),
     httpClient: httpClient(options.httpClient),
     httpLabels: resolveHttpLabels(options.httpLabels, Object.keys(labels)),
+    exemplars: exemplars(options.exemplars),
   };
 }
 
@@ -374,6 +376,15 @@ function allowlist(
     entries.add(entry as string);
   });
   return entries;
+}
+
+function exemplars(value: unknown): ResolvedMetricsOptions['exemplars'] {
+  if (value === undefined) return 'auto';
+  if (value === true || value === false || value === 'auto') return value;
+  throw new MetricsOptionsError(
+    'exemplars',
+    `must be true, false or "auto", got ${describe(value)}`,
+  );
 }
 
 function defaultMetrics(value: unknown): ResolvedMetricsOptions['defaultMetrics'] {

@@ -19,6 +19,7 @@ import type { InstrumentationErrors } from '../../utils/instrumentation-errors.j
 import type { TransportInstrumentation } from '../transport-instrumentation.interface.js';
 import type { HttpPlatform } from './http-platform.interface.js';
 import { RequestLabelResolver } from '../../request-labels/request-label-resolver.js';
+import type { ExemplarReader } from '../../exemplars/trace-exemplars.js';
 import { REQUEST_STATE, type RequestState, type TrackedResponse } from './request-state.js';
 
 type HttpLabels = 'method' | 'endpoint';
@@ -71,6 +72,7 @@ export class HttpRequestTracker implements TransportInstrumentation {
   private readonly allSeries: MethodSeries[] = [];
   private target?: HttpTarget;
   private readonly requestLabels: RequestLabelResolver;
+  private readExemplar?: ExemplarReader;
 
   constructor(
     private readonly metrics: MetricSet,
@@ -97,6 +99,11 @@ export class HttpRequestTracker implements TransportInstrumentation {
 
   bootstrapped(): void {
     this.target?.platform.bootstrapped?.(this.target.instance);
+  }
+
+  /** Links each request's duration and count to its trace from now on; `undefined` stops it. */
+  useExemplars(reader: ExemplarReader | undefined): void {
+    this.readExemplar = reader;
   }
 
   detach(): void {
@@ -144,6 +151,8 @@ export class HttpRequestTracker implements TransportInstrumentation {
       const state: RequestState = {
         startedAt: performance.now(),
         socketBytesBefore: request.socket?.bytesWritten ?? 0,
+        // OpenTelemetry's HTTP instrumentation starts the server span around this event.
+        exemplar: this.readExemplar?.(),
         unrecorded: false,
         platformRequest: undefined,
         finish: this.finish,
@@ -166,8 +175,11 @@ export class HttpRequestTracker implements TransportInstrumentation {
       // An abandoned response never reached the client, whatever status the handler had set.
       const delivered = response.writableFinished;
       const status = delivered ? response.statusCode : CLIENT_CLOSED_REQUEST_STATUS;
-      this.responseCounter(series, status).inc();
-      series.duration.observe((performance.now() - state.startedAt) / 1000);
+      // A span started later, by a middleware, is active where the handler ends the response, which
+      // is where this `close` listener runs for a response that was sent.
+      const exemplar = state.exemplar ?? this.readExemplar?.();
+      this.responseCounter(series, status).inc(exemplar);
+      series.duration.observe((performance.now() - state.startedAt) / 1000, exemplar);
       series.requestSize.observe(declaredLength(request.headers['content-length']) ?? 0);
       const responseSize = delivered ? responseBodySize(request, response, state) : undefined;
       if (responseSize !== undefined) series.responseSize.observe(responseSize);

@@ -1,4 +1,5 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { ExemplarLabels } from '../../exemplars/trace-exemplars.js';
 
 /** What the library keeps about one request, stored on its response object. */
 export interface RequestState {
@@ -8,6 +9,8 @@ export interface RequestState {
   readonly socketBytesBefore: number;
   /** Class name of the exception that ended the request, set by the exception filter. */
   exceptionType?: string;
+  /** The sampled span active when the request arrived, if any (HTTP instrumentations start it then). */
+  readonly exemplar?: ExemplarLabels;
   /** Set for requests that must not be recorded, such as scrapes of the metrics endpoints. */
   unrecorded: boolean;
   /** The platform's own request object, where only it knows the route that answered (Fastify). */
