@@ -17,6 +17,7 @@ import {
 } from '../utils/buffered-series.js';
 import type { InstrumentationErrors } from '../utils/instrumentation-errors.js';
 import { REQUEST_STATE, type RequestState, type TrackedResponse } from './request-state.js';
+import { MountedMiddlewareEndpoints } from '../transports/express/mounted-middleware-endpoint.js';
 
 type HttpLabels = 'method' | 'endpoint';
 
@@ -58,6 +59,12 @@ export class HttpRequestTracker {
   /** Keyed by Express's route object; `null` marks a route excluded by `excludePaths`. */
   private readonly seriesByRoute = new Map<object, Map<string, MethodSeries> | null>();
   private readonly unmatchedSeries = new Map<string, MethodSeries>();
+  /** Responses no route matched, by the label {@link MountedMiddlewareEndpoints} gives them. */
+  private readonly routelessSeries = new Map<string, Map<string, MethodSeries>>([
+    [UNMATCHED_ENDPOINT, this.unmatchedSeries],
+  ]);
+  private readonly middlewareEndpoints = new MountedMiddlewareEndpoints(() => this.expressApp);
+  private expressApp?: unknown;
   private readonly allSeries: MethodSeries[] = [];
   private server?: Server;
   private notFoundHandler?: unknown;
@@ -84,6 +91,7 @@ export class HttpRequestTracker {
     const stack = (expressApp as { router?: { stack?: ExpressLayer[] } } | undefined)?.router
       ?.stack;
     this.notFoundHandler = stack ? findNotFoundHandler(stack) : undefined;
+    this.expressApp = expressApp;
   }
 
   detach(): void {
@@ -144,11 +152,11 @@ export class HttpRequestTracker {
     if (state.unrecorded) return;
     try {
       const request = response.req as RoutedRequest;
-      const series = this.seriesFor(request);
-      if (!series) return;
       // An abandoned response never reached the client, whatever status the handler had set.
       const delivered = response.writableFinished;
       const status = delivered ? response.statusCode : CLIENT_CLOSED_REQUEST_STATUS;
+      const series = this.seriesFor(request, status);
+      if (!series) return;
       this.responseCounter(series, status).inc();
       series.duration.observe((performance.now() - state.startedAt) / 1000);
       series.requestSize.observe(declaredLength(request.headers['content-length']) ?? 0);
@@ -167,7 +175,8 @@ export class HttpRequestTracker {
     }
   };
 
-  private seriesFor(request: RoutedRequest): MethodSeries | undefined {
+  /** `status` is undefined while the response is still in flight. */
+  private seriesFor(request: RoutedRequest, status?: number): MethodSeries | undefined {
     const route = request.route;
     let byMethod: Map<string, MethodSeries> | null | undefined;
     let endpoint: string;
@@ -182,8 +191,12 @@ export class HttpRequestTracker {
       if (byMethod === this.unmatchedSeries) endpoint = UNMATCHED_ENDPOINT;
       if (byMethod === null) return undefined;
     } else {
-      byMethod = this.unmatchedSeries;
-      endpoint = UNMATCHED_ENDPOINT;
+      endpoint = this.middlewareEndpoints.endpointOf(request, status);
+      byMethod = this.routelessSeries.get(endpoint);
+      if (byMethod === undefined) {
+        byMethod = new Map();
+        this.routelessSeries.set(endpoint, byMethod);
+      }
     }
     const method = normalizeMethod(request.method);
     let series = byMethod.get(method);
