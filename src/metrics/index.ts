@@ -34,6 +34,17 @@ export {
 } from './cluster/bootstrap-cluster.js';
 export { MetricsOptionsError } from './utils/resolve-options.js';
 export {
+  ANONYMOUS_OPERATION,
+  GRAPHQL_METRIC_NAMES,
+  INVALID_OPERATION,
+} from './transports/graphql/graphql-metrics.js';
+export { MAX_OPERATION_NAME_LENGTH } from './transports/graphql/graphql-operation-recorder.js';
+export type {
+  GraphqlOperationSummary,
+  GraphqlSummary,
+} from './transports/graphql/graphql-summary.js';
+export { MIDDLEWARE_ENDPOINT } from './transports/express/mounted-middleware-endpoint.js';
+export {
   CLIENT_CLOSED_REQUEST_STATUS,
   DEFAULT_DURATION_BUCKETS,
   DEFAULT_SIZE_BUCKETS,
