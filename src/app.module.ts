@@ -19,6 +19,7 @@ export const APP_NAME = 'nestjs-instrumentator-demo';
         const bearerToken = config.get<string>('METRICS_AUTH_TOKEN');
         return {
           appName: APP_NAME,
+          graphqlResolverDuration: true,
           auth: bearerToken ? { bearerToken } : undefined,
         };
       },
