@@ -13,7 +13,12 @@ export const SETUP_LABELS = {
   'prom-bundle': 'express-prom-bundle',
   'default-metrics-only': "bare + prom-client's default metrics",
   'instrumentator-without-default-metrics': 'MetricsModule.forRoot({ defaultMetrics: false })',
+  'graphql-bare': 'bare Nest GraphQL app (Apollo, Express)',
+  'graphql-instrumentator': 'the same GraphQL app + MetricsModule.forRoot()',
 };
+
+/** The GraphQL comparison (`--only=graphql`): the first is the baseline of the second. */
+export const GRAPHQL_SETUPS = ['graphql-bare', 'graphql-instrumentator'];
 
 /** Routes of the many-routes app, to reach about 40,000 series: routes × methods × statuses × ~48. */
 export const MANY_ROUTES = 166;
