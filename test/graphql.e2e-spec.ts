@@ -5,6 +5,7 @@ import {
   INVALID_OPERATION,
   MAX_OPERATION_NAME_LENGTH,
   MIDDLEWARE_ENDPOINT,
+  MetricsService,
   UNMATCHED_ENDPOINT,
   type MetricsSummary,
 } from '../src/metrics/index.js';
@@ -260,6 +261,35 @@ describe('GraphQL operation metrics', () => {
       (shelfSum ?? NaN) / 2,
       12,
     );
+  });
+});
+
+describe('GraphQL instrumentation stays out of the way', () => {
+  it("leaves the app's own Apollo plugins and options object as they were", async () => {
+    const seen: string[] = [];
+    const plugins = [
+      {
+        async requestDidStart() {
+          seen.push('request');
+        },
+      },
+    ];
+    const f = await start({ graphql: { plugins } });
+    await f.post({ query: 'query Shelf { books { id } }' }).expect(200);
+    expect(seen).toEqual(['request']);
+    expect(plugins).toHaveLength(1);
+    const text = await scrapeWhen(f, 1);
+    expect(valueOf(text, OPERATIONS, operation('query', 'Shelf', 'success'))).toBe(1);
+  });
+
+  it('answers every operation unchanged and adds nothing when metrics are disabled', async () => {
+    const f = await start({ metrics: { enabled: false } });
+    const response = await f.post({ query: '{ book(id: 1) { id title } }' }).expect(200);
+    expect(response.body).toEqual({ data: { book: { id: 1, title: 'Dune' } } });
+    await f.post({ query: '{ emptyShelf { id } }' }).expect(200);
+    await request(f.app.getHttpServer()).get('/metrics').expect(404);
+    const { registry } = f.app.get(MetricsService);
+    expect(registry.getSingleMetric(OPERATIONS)).toBeUndefined();
   });
 });
 
