@@ -282,6 +282,17 @@ describe('GraphQL instrumentation stays out of the way', () => {
     expect(valueOf(text, OPERATIONS, operation('query', 'Shelf', 'success'))).toBe(1);
   });
 
+  it('keeps counting operations when excludePaths drops the HTTP series of /graphql', async () => {
+    const f = await start({ metrics: { excludePaths: ['/graphql'] } });
+    await f.post({ query: 'query Shelf { books { id } }' }).expect(200);
+    const text = await pollUntil('the operation to be counted', async () => {
+      const current = await f.scrape();
+      return sumOf(current, OPERATIONS) === 1 ? current : undefined;
+    });
+    expect(valueOf(text, OPERATIONS, operation('query', 'Shelf', 'success'))).toBe(1);
+    expect(samplesOf(text, REQUESTS)).toHaveLength(0);
+  });
+
   it('answers every operation unchanged and adds nothing when metrics are disabled', async () => {
     const f = await start({ metrics: { enabled: false } });
     const response = await f.post({ query: '{ book(id: 1) { id title } }' }).expect(200);
