@@ -5,6 +5,7 @@ import {
   INVALID_OPERATION,
   MAX_OPERATION_NAME_LENGTH,
   MIDDLEWARE_ENDPOINT,
+  MetricsModule,
   MetricsService,
   UNMATCHED_ENDPOINT,
   type MetricsSummary,
@@ -172,6 +173,19 @@ describe('GraphQL operation metrics', () => {
     expect(
       valueOf(text, REQUESTS, { method: 'POST', endpoint: '/graphql', status_code: '400' }),
     ).toBe(2);
+  });
+
+  it('measures a GraphQLModule registered with forRootAsync, with MetricsModule.forRootAsync', async () => {
+    const f = await start({
+      asyncGraphql: true,
+      metricsModule: MetricsModule.forRootAsync({ useFactory: async () => ({}) }),
+    });
+    await f.post({ query: 'query Shelf { books { id } }' }).expect(200);
+    await f.post({ query: '{ emptyShelf { id } }' }).expect(200);
+    const text = await scrapeWhen(f, 2);
+    expect(valueOf(text, OPERATIONS, operation('query', 'Shelf', 'success'))).toBe(1);
+    expect(valueOf(text, OPERATIONS, operation('query', ANONYMOUS_OPERATION, 'error'))).toBe(1);
+    expect(labelValues(text, REQUESTS, 'endpoint')).toEqual(['/graphql']);
   });
 
   it('records the decorators called inside resolvers', async () => {
