@@ -138,6 +138,41 @@ function moduleFor(setup, controllers) {
   return BenchModule;
 }
 
+/** The GraphQL setups' schema: one query and one mutation over an in-memory list. */
+const GRAPHQL_TYPE_DEFS = `
+  type Item { id: Int!, name: String! }
+  type Query { item(id: Int!): Item }
+  type Mutation { addItem(name: String!): Item! }
+`;
+
+/**
+ * The same GraphQL app for both GraphQL setups, with or without MetricsModule. @nestjs/graphql and
+ * @nestjs/apollo are loaded only here, so the HTTP setups never load them.
+ */
+async function graphqlModuleFor(setup) {
+  const { Args, GraphQLModule, Mutation, Query, Resolver } = await import('@nestjs/graphql');
+  const { ApolloDriver } = await import('@nestjs/apollo');
+  class ItemsResolver {
+    item(id) {
+      return { id, name: `item ${id}` };
+    }
+
+    addItem(name) {
+      return { id: 1, name };
+    }
+  }
+  decorateMethod(ItemsResolver, 'item', [Query('item')], [[0, Args('id')]]);
+  decorateMethod(ItemsResolver, 'addItem', [Mutation('addItem')], [[0, Args('name')]]);
+  Reflect.decorate([Resolver()], ItemsResolver);
+  const imports = [
+    GraphQLModule.forRoot({ driver: ApolloDriver, typeDefs: GRAPHQL_TYPE_DEFS, graphiql: false }),
+  ];
+  if (setup === 'graphql-instrumentator') imports.push(MetricsModule.forRoot());
+  class GraphqlBenchModule {}
+  Reflect.decorate([Module({ imports, providers: [ItemsResolver] })], GraphqlBenchModule);
+  return GraphqlBenchModule;
+}
+
 /**
  * Boots the app for a setup on 127.0.0.1 and an ephemeral port.
  * @param manyRoutes adds the many-routes controller (scrape measurements only).
@@ -151,7 +186,10 @@ export async function startApp(setup, { manyRoutes = false } = {}) {
   const controllers = manyRoutes ? [AppController, ManyRoutesController] : [AppController];
   const traced = setup.startsWith('instrumentator-traced');
   if (traced) startTracing();
-  const app = await NestFactory.create(moduleFor(setup, controllers), { logger: false });
+  const rootModule = setup.startsWith('graphql-')
+    ? await graphqlModuleFor(setup)
+    : moduleFor(setup, controllers);
+  const app = await NestFactory.create(rootModule, { logger: false });
   if (traced) traceRequests(app.getHttpServer());
   if (setup === 'prom-bundle') {
     app.use(
@@ -164,6 +202,6 @@ export async function startApp(setup, { manyRoutes = false } = {}) {
     );
   }
   await app.listen(0, '127.0.0.1');
-  const metricsService = setup.startsWith('instrumentator') ? app.get(MetricsService) : undefined;
+  const metricsService = setup.includes('instrumentator') ? app.get(MetricsService) : undefined;
   return { app, port: app.getHttpServer().address().port, metricsService };
 }

@@ -1,13 +1,20 @@
-// `npm run bench [-- --quick] [-- --only=throughput,scrape,cardinality,decorators]`
+// `npm run bench [-- --quick] [-- --only=throughput,graphql,scrape,cardinality,decorators]`
 // Builds the library, then measures every setup in its own server process on 127.0.0.1, driven from
 // this process. A full run writes bench/RESULTS.md; a quick or partial one only prints.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { MANY_METHODS, MANY_ROUTES, MANY_STATUSES, SETUPS, SETUP_LABELS } from './setups.js';
+import {
+  GRAPHQL_SETUPS,
+  MANY_METHODS,
+  MANY_ROUTES,
+  MANY_STATUSES,
+  SETUPS,
+  SETUP_LABELS,
+} from './setups.js';
 import { scrapeInTurns, sendAll, seriesCount } from './lib/http-client.js';
-import { CONNECTIONS, REQUEST_MIX, load } from './lib/load.js';
+import { CONNECTIONS, GRAPHQL_MIX, REQUEST_MIX, load } from './lib/load.js';
 import { median, mebibytes, percentile } from './lib/stats.js';
 import { ServerProcess } from './lib/server-process.js';
 
@@ -78,23 +85,26 @@ function log(message) {
 /** Cycles every list's start through every position, so each entry comes first in turn. */
 const rotated = (list, by) => list.map((_, index) => list[(index + by) % list.length]);
 
-async function measureThroughput() {
+/**
+ * Throughput of `measured` (the first is the baseline), driven with `mix`; the HTTP comparison by
+ * default, the GraphQL one with GRAPHQL_SETUPS and GRAPHQL_MIX.
+ */
+async function measureThroughput(measured = setups, mix = REQUEST_MIX, epochs = PLAN.epochs) {
+  const [baseline] = measured;
   const rounds = [];
   const peakRss = {};
   // The server started first ran faster than an identical one started after it (by 5–12 % on the
   // machines this was written on), so the servers are restarted for each epoch with another one first.
-  for (let epoch = 0; epoch < PLAN.epochs; epoch++) {
+  for (let epoch = 0; epoch < epochs; epoch++) {
     const servers = [];
     try {
-      for (const setup of rotated(setups, epoch)) {
+      for (const setup of rotated(measured, epoch)) {
         const server = await ServerProcess.start(setup);
         live.add(server);
         servers.push(server);
-        await load(server, PLAN.warmupSeconds);
+        await load(server, PLAN.warmupSeconds, mix);
       }
-      log(
-        `epoch ${epoch + 1}/${PLAN.epochs}: started ${servers.map(({ setup }) => setup).join(', ')}`,
-      );
+      log(`epoch ${epoch + 1}/${epochs}: started ${servers.map(({ setup }) => setup).join(', ')}`);
       for (let round = 0; round < PLAN.roundsPerEpoch; round++) {
         // Rotating the order spreads the drift of a shared machine over every setup alike. A process
         // that sat idle while the others ran comes back slower for a moment, so each run starts with a
@@ -102,16 +112,16 @@ async function measureThroughput() {
         const order = rotated(servers, round);
         const results = {};
         for (const server of order) {
-          await load(server, PLAN.rewarmSeconds);
-          results[server.setup] = await load(server, PLAN.loadSeconds);
+          await load(server, PLAN.rewarmSeconds, mix);
+          results[server.setup] = await load(server, PLAN.loadSeconds, mix);
         }
-        for (const setup of setups) {
-          results[setup].ratio = results[setup].throughput / results.bare.throughput;
-          results[setup].cpuRatio = results.bare.cpuPerRequest / results[setup].cpuPerRequest;
+        for (const setup of measured) {
+          results[setup].ratio = results[setup].throughput / results[baseline].throughput;
+          results[setup].cpuRatio = results[baseline].cpuPerRequest / results[setup].cpuPerRequest;
         }
         rounds.push(results);
         log(
-          `round ${rounds.length}/${PLAN.epochs * PLAN.roundsPerEpoch}: ` +
+          `round ${rounds.length}/${epochs * PLAN.roundsPerEpoch}: ` +
             order
               .map(({ setup }) => `${setup} ${results[setup].throughput.toFixed(0)}/s`)
               .join(', '),
@@ -131,8 +141,8 @@ async function measureThroughput() {
   return { rounds, peakRss };
 }
 
-function summarizeThroughput({ rounds, peakRss }) {
-  const rows = setups.map((setup) => {
+function summarizeThroughput({ rounds, peakRss }, measured = setups) {
+  const rows = measured.map((setup) => {
     const ratios = rounds.map((round) => round[setup].ratio);
     const runs = rounds.map((round) => round[setup]);
     return {
@@ -148,7 +158,7 @@ function summarizeThroughput({ rounds, peakRss }) {
       peakRss: peakRss[setup],
     };
   });
-  const peers = ['willsoto', 'prom-bundle'].filter((setup) => setups.includes(setup));
+  const peers = ['willsoto', 'prom-bundle'].filter((setup) => measured.includes(setup));
   const aheadOfPeers = rounds.filter((round) =>
     peers.every((peer) => round.instrumentator?.ratio > round[peer].ratio),
   ).length;
@@ -296,42 +306,56 @@ function table(header, rows) {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-function report({ throughput, scrape, cardinality, decorators }) {
+/** The throughput table, for the HTTP comparison and the GraphQL one alike. */
+function throughputTable(rows) {
+  return table(
+    [
+      'setup',
+      'req/s (median)',
+      'ratio to bare (median)',
+      'ratio range',
+      'p50 ms',
+      'p99 ms',
+      'server CPU µs/req',
+      'CPU ratio',
+      'peak RSS',
+    ],
+    rows.map((row) => [
+      SETUP_LABELS[row.setup],
+      fixed(row.throughput, 0),
+      fixed(row.ratio, 3),
+      `${fixed(row.ratioMin, 3)}–${fixed(row.ratioMax, 3)}`,
+      fixed(row.p50, 0),
+      fixed(row.p99, 0),
+      fixed(row.cpuPerRequest, 0),
+      fixed(row.cpuRatio, 3),
+      mib(row.peakRss),
+    ]),
+  );
+}
+
+function report({ throughput, graphql, scrape, cardinality, decorators }) {
   const sections = [];
   if (throughput) {
     const { rows, aheadOfPeers, roundCount } = throughput;
     sections.push(
       `### Throughput (${roundCount} interleaved rounds in ${PLAN.epochs} restarts, runs of ${PLAN.loadSeconds} s, ${CONNECTIONS} connections, GET / · GET /items/:id?q=x · POST /users JSON)`,
-      table(
-        [
-          'setup',
-          'req/s (median)',
-          'ratio to bare (median)',
-          'ratio range',
-          'p50 ms',
-          'p99 ms',
-          'server CPU µs/req',
-          'CPU ratio',
-          'peak RSS',
-        ],
-        rows.map((row) => [
-          SETUP_LABELS[row.setup],
-          fixed(row.throughput, 0),
-          fixed(row.ratio, 3),
-          `${fixed(row.ratioMin, 3)}–${fixed(row.ratioMax, 3)}`,
-          fixed(row.p50, 0),
-          fixed(row.p99, 0),
-          fixed(row.cpuPerRequest, 0),
-          fixed(row.cpuRatio, 3),
-          mib(row.peakRss),
-        ]),
-      ),
+      throughputTable(rows),
       `The servers are started ${PLAN.epochs} times, each time with another setup first; each time, every round runs ` +
         `every setup once, in rotated order, after an unmeasured ${PLAN.rewarmSeconds} s burst. The ratio is the median ` +
         `over the rounds of throughput / bare throughput in the same round. MetricsModule.forRoot() was ahead of both peers in ${aheadOfPeers} of ${roundCount} rounds. ` +
         "Server CPU µs/req is the server process's CPU time divided by the requests it answered; the CPU ratio " +
         '(bare CPU per request / setup CPU per request, median over rounds) is less sensitive to other processes ' +
         'taking turns on the cores than throughput is.',
+    );
+  }
+  if (graphql) {
+    sections.push(
+      `### GraphQL throughput (${graphql.roundCount} interleaved rounds in ${graphql.epochs} restarts, runs of ${PLAN.loadSeconds} s, ${CONNECTIONS} connections, POST /graphql: a named query · an anonymous query with two aliased fields · a mutation)`,
+      throughputTable(graphql.rows),
+      'The same method as above, between a bare Nest GraphQL app (Apollo on Express, one schema-first resolver) ' +
+        'and the same app with MetricsModule.forRoot(), which then also counts every operation in graphql_* metrics ' +
+        'besides the HTTP ones. The ratios are to the bare GraphQL app in the same round.',
     );
   }
   if (scrape) {
@@ -407,13 +431,27 @@ function report({ throughput, scrape, cardinality, decorators }) {
       ),
     );
   }
-  sections.push('### Targets', targets({ throughput, scrape, cardinality, decorators }));
+  sections.push('### Targets', targets({ throughput, graphql, scrape, cardinality, decorators }));
   return sections.join('\n\n');
 }
 
-function targets({ throughput, scrape, cardinality, decorators }) {
+function targets({ throughput, graphql, scrape, cardinality, decorators }) {
   const lines = [];
   const check = (met, text) => lines.push(`- ${met ? 'met' : '**not met**'}: ${text}`);
+  const graphqlOurs = graphql?.rows.find((row) => row.setup === 'graphql-instrumentator');
+  const httpOurs = throughput?.rows.find((row) => row.setup === 'instrumentator');
+  if (graphqlOurs && httpOurs) {
+    check(
+      graphqlOurs.cpuRatio >= httpOurs.cpuRatio,
+      `GraphQL instrumentation costs no more CPU per request, relatively, than HTTP instrumentation ` +
+        `(CPU ratio ${fixed(graphqlOurs.cpuRatio, 3)} vs ${fixed(httpOurs.cpuRatio, 3)})`,
+    );
+  } else if (graphqlOurs) {
+    check(
+      graphqlOurs.ratio >= 0.95,
+      `GraphQL throughput ≥ 0.95 × bare GraphQL app (median ratio ${fixed(graphqlOurs.ratio, 3)})`,
+    );
+  }
   if (throughput) {
     const ours = throughput.rows.find((row) => row.setup === 'instrumentator');
     if (ours) {
@@ -467,6 +505,11 @@ async function main() {
   const startedAt = Date.now();
   const results = {};
   if (runs('throughput')) results.throughput = summarizeThroughput(await measureThroughput());
+  if (runs('graphql')) {
+    const epochs = Math.min(PLAN.epochs, GRAPHQL_SETUPS.length * 2);
+    const measured = await measureThroughput(GRAPHQL_SETUPS, GRAPHQL_MIX, epochs);
+    results.graphql = { ...summarizeThroughput(measured, GRAPHQL_SETUPS), epochs };
+  }
   if (runs('scrape')) results.scrape = await measureScrapeCost();
   if (runs('cardinality')) results.cardinality = await probeCardinality();
   if (runs('decorators')) results.decorators = measureDecorators();

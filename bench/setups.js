@@ -17,7 +17,12 @@ export const SETUP_LABELS = {
   'instrumentator-traced': 'MetricsModule.forRoot(), OpenTelemetry tracer: exemplars on',
   'instrumentator-traced-exemplars-off':
     'MetricsModule.forRoot({ exemplars: false }), OpenTelemetry tracer',
+  'graphql-bare': 'bare Nest GraphQL app (Apollo, Express)',
+  'graphql-instrumentator': 'the same GraphQL app + MetricsModule.forRoot()',
 };
+
+/** The GraphQL comparison (`--only=graphql`): the first is the baseline of the second. */
+export const GRAPHQL_SETUPS = ['graphql-bare', 'graphql-instrumentator'];
 
 /** Routes of the many-routes app, to reach about 40,000 series: routes × methods × statuses × ~48. */
 export const MANY_ROUTES = 166;

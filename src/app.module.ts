@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { AuthModule } from './auth/auth.module.js';
+import { DemoGraphqlModule } from './graphql/demo-graphql.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ItemsModule } from './items/items.module.js';
 import { MetricsModule, type MetricsModuleOptions } from './metrics/index.js';
@@ -18,6 +19,7 @@ export const APP_NAME = 'nestjs-instrumentator-demo';
         const bearerToken = config.get<string>('METRICS_AUTH_TOKEN');
         return {
           appName: APP_NAME,
+          graphqlResolverDuration: true,
           auth: bearerToken ? { bearerToken } : undefined,
         };
       },
@@ -27,6 +29,7 @@ export const APP_NAME = 'nestjs-instrumentator-demo';
     AuthModule,
     ItemsModule,
     HealthModule,
+    DemoGraphqlModule,
   ],
 })
 export class AppModule {}

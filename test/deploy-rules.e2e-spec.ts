@@ -13,8 +13,8 @@ import { describeWithBinary, PROMETHEUS_INSTALL_HINT, runBinary } from './suppor
 
 const PROM_DIR = join(ROOT, 'deploy/prometheus');
 
-/** 12 recording rules + 7 alerts. Changing alerts.yml means changing this on purpose. */
-const EXPECTED_RULES = 19;
+/** 14 recording rules + 8 alerts. Changing alerts.yml means changing this on purpose. */
+const EXPECTED_RULES = 22;
 
 /** What the library exposes with default options (no prefix). */
 const HISTOGRAMS = [
@@ -24,6 +24,8 @@ const HISTOGRAMS = [
   'database_operation_duration_seconds',
   'background_task_duration_seconds',
   'external_api_call_duration_seconds',
+  'graphql_operation_duration_seconds',
+  'graphql_resolver_duration_seconds',
   'nodejs_gc_duration_seconds',
 ];
 const LIBRARY_METRICS = [
@@ -44,6 +46,10 @@ const LIBRARY_METRICS = [
   'queue_size',
   'active_connections',
   'app_info',
+  'graphql_operations_total',
+  'graphql_operation_duration_seconds',
+  'graphql_exceptions_total',
+  'graphql_resolver_duration_seconds',
 ];
 /** prom-client's collectDefaultMetrics(). */
 const DEFAULT_METRICS = [
@@ -187,12 +193,15 @@ describe('deploy/grafana/dashboard.json', () => {
     expect(required.filter((name) => !used.has(name))).toEqual([]);
   });
 
-  it('shows exemplars on every latency graph, and queries them nowhere else', () => {
+  // GraphQL operation and resolver durations are recorded without exemplars.
+  it('shows exemplars on every latency graph of an exemplar-carrying metric, and nowhere else', () => {
     const targets = queryPanels.flatMap((panel) =>
       (panel.targets ?? []).map((target) => ({
         graph: `${panel.title}/${target.refId}`,
         latency:
-          panel.type === 'timeseries' && /_duration_seconds_bucket\b/.test(target.expr ?? ''),
+          panel.type === 'timeseries' &&
+          /_duration_seconds_bucket\b/.test(target.expr ?? '') &&
+          !/\bgraphql_/.test(target.expr ?? ''),
         exemplar: target.exemplar === true,
       })),
     );
@@ -259,7 +268,7 @@ describeWithBinary(
         alert: m[1],
         quiet: m[2].trim() === '[]',
       }));
-      expect(alerts.length).toBe(7);
+      expect(alerts.length).toBe(8);
       for (const alert of alerts) {
         expect({ alert, fires: cases.some((c) => c.alert === alert && !c.quiet) }).toEqual({
           alert,

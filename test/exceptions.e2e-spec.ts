@@ -84,9 +84,9 @@ const CASES: Case[] = [
   {
     name: 'a middleware, answered by the app-wide catch-all',
     path: '/pipeline/middleware',
-    // Nest's middleware runs before Express matches the route, so every HTTP metric of the request,
-    // http_requests_total included, has no template to label it with.
-    endpoint: '<unmatched>',
+    // Nest's middleware runs before Express matches the route, but Nest mounts it at the route's
+    // path, so every HTTP metric of the request is labelled with that mount path.
+    endpoint: '/pipeline/middleware',
     exceptionType: 'MiddlewareError',
     status: 500,
     body: { error: 'MiddlewareError', status: 500 },

@@ -5,7 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChild, type ChildProcessHandle } from './support/child-process.js';
@@ -99,16 +106,22 @@ describe('the published package', () => {
     ).toEqual([]);
   });
 
-  it('declares Nest, prom-client, reflect-metadata and rxjs as peers, and the OpenTelemetry API as an optional one', () => {
+  it('declares Nest, prom-client, reflect-metadata and rxjs as peers; GraphQL and the OpenTelemetry API as optional ones', () => {
     expect(Object.keys(rootPackage.peerDependencies).sort()).toEqual([
+      '@nestjs/apollo',
       '@nestjs/common',
       '@nestjs/core',
+      '@nestjs/graphql',
       '@opentelemetry/api',
       'prom-client',
       'reflect-metadata',
       'rxjs',
     ]);
-    expect(rootPackage.peerDependenciesMeta).toEqual({ '@opentelemetry/api': { optional: true } });
+    expect(rootPackage.peerDependenciesMeta).toEqual({
+      '@nestjs/apollo': { optional: true },
+      '@nestjs/graphql': { optional: true },
+      '@opentelemetry/api': { optional: true },
+    });
     expect(rootPackage.main).toBe('dist/metrics/index.js');
     expect(rootPackage.types).toBe('dist/metrics/index.d.ts');
   });
@@ -140,6 +153,9 @@ describe('the published package', () => {
       ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'],
       consumer,
     );
+    // The optional peers stay out, so this app proves the module boots without them.
+    expect(existsSync(join(consumer, 'node_modules/@nestjs/graphql'))).toBe(false);
+    expect(existsSync(join(consumer, 'node_modules/@nestjs/apollo'))).toBe(false);
 
     app = await startChild('consumer app', process.execPath, ['app.mjs'], { cwd: consumer });
     const [, port] = await app.waitForLine(/LISTENING (\d+)/, 60_000);
@@ -173,6 +189,7 @@ describe('the published package', () => {
       }),
     ).toBe(1);
     expect(valueOf(text, 'app_info', { name: 'consumer-app' })).toBe(1);
+    expect(text).not.toContain('graphql_');
     await app.stop();
     app = undefined;
   }, 120_000);

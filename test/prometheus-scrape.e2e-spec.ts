@@ -44,8 +44,8 @@ const DEMO_JOB = 'nestjs-app';
 const METRICS_TOKEN = 'e2e-scrape-token';
 const OPENMETRICS_ACCEPT = 'application/openmetrics-text; version=1.0.0';
 const ALERTS_FILE = join(PROJECT_ROOT, 'deploy/prometheus/alerts.yml');
-/** 12 recording rules and 7 alerts, as test/deploy-rules.e2e-spec.ts counts them. */
-const DEPLOYED_RULES = 19;
+/** 14 recording rules and 8 alerts, as test/deploy-rules.e2e-spec.ts counts them. */
+const DEPLOYED_RULES = 22;
 /** Every round changes the counters, so `rate()` over the last minute has something to show. */
 const ROUNDS = 2;
 
@@ -149,9 +149,9 @@ async function send(
 
 /** What one demo round (below) does to the counters the decorators keep. */
 const DEMO_ROUND = {
-  cacheHits: 3,
-  cacheMisses: 2,
-  dbOperations: 7,
+  cacheHits: 4,
+  cacheMisses: 3,
+  dbOperations: 9,
   dbErrors: 1,
   loginSuccesses: 1,
   loginFailures: 2,
@@ -214,7 +214,28 @@ async function demoRound(demo: DemoService, round: number, tally: RequestTally):
   await call('/items/13/price', { endpoint: '/items/:id/price', status: 502 });
   await call('/items/7/fail', { endpoint: '/items/:id/fail', status: 500 });
   await call('/no/such/route', { endpoint: UNMATCHED_ENDPOINT, status: 404 });
+
+  // GraphQL, one operation of each outcome; see DEMO_GRAPHQL_OPERATIONS.
+  const graphql = (query: string, status = 200) =>
+    call('/graphql', { method: 'POST', endpoint: '/graphql', status, json: { query } });
+  // a cache hit: the REST reads above cached this user
+  await graphql(`query OneUser { user(id: ${created.id}) { id name } }`);
+  // a cache miss and a db select that finds nothing: NotFoundException, an error in a 200 response
+  await graphql('{ user(id: 999999) { id } }');
+  // a db insert
+  await graphql(
+    `mutation AddUser { createUser(name: "GraphQL ${round}", email: "graphql-${round}@example.com", password: "correct-horse") { id } }`,
+  );
+  await graphql('{ user(', 400);
 }
+
+/** graphql_operations_total of one demo round, by operation type, name and status. */
+const DEMO_GRAPHQL_OPERATIONS = [
+  ['query', 'OneUser', 'success'],
+  ['query', '<anonymous>', 'error'],
+  ['mutation', 'AddUser', 'success'],
+  ['<invalid>', '<invalid>', 'error'],
+] as const;
 
 /**
  * Holds a request open on each target until Prometheus has scraped it in progress: proof that the
@@ -421,7 +442,41 @@ describeWithBinary(
         );
         const counted = countsByRequest(samples);
         expect(counted).toEqual(targetOf(DEMO_JOB).sent.toObject());
-        expect(targetOf(DEMO_JOB).sent.total).toBe(ROUNDS * 15);
+        expect(targetOf(DEMO_JOB).sent.total).toBe(ROUNDS * 19);
+      });
+
+      it('counts every GraphQL operation by type, name and outcome, and the exceptions thrown', async () => {
+        const operations = await prometheus.query(
+          `sum by (operation_type, operation_name, status) (graphql_operations_total{job="${DEMO_JOB}"})`,
+        );
+        const key = (labels: Record<string, string>) =>
+          [labels.operation_type, labels.operation_name, labels.status].join(' ');
+        expect(Object.fromEntries(operations.map((s) => [key(s.labels), s.value]))).toEqual(
+          Object.fromEntries(DEMO_GRAPHQL_OPERATIONS.map((labels) => [labels.join(' '), ROUNDS])),
+        );
+        expect(
+          await prometheus.query(
+            `sum by (exception_type, operation_type, operation_name) (graphql_exceptions_total{job="${DEMO_JOB}"})`,
+          ),
+        ).toEqual([
+          {
+            labels: {
+              exception_type: 'NotFoundException',
+              operation_type: 'query',
+              operation_name: '<anonymous>',
+            },
+            value: ROUNDS,
+          },
+        ]);
+        // The demo times its declared resolvers: the two root fields, never the properties.
+        const resolvers = await prometheus.query(
+          `sum by (parent_type, field) (graphql_resolver_duration_seconds_count{job="${DEMO_JOB}"})`,
+        );
+        expect(
+          Object.fromEntries(
+            resolvers.map((s) => [`${s.labels.parent_type}.${s.labels.field}`, s.value]),
+          ),
+        ).toEqual({ 'Query.user': 2 * ROUNDS, 'Mutation.createUser': ROUNDS });
       });
 
       it('gives a finite p99 latency over the last minute', async () => {
@@ -483,6 +538,19 @@ describeWithBinary(
         );
         expect(hitRatio).toBeGreaterThan(0);
         expect(hitRatio).toBeLessThan(1);
+        // Half of the demo's GraphQL operations answer with errors.
+        await pollUntil('a recorded GraphQL error ratio for the demo', async () =>
+          (await prometheus.query(`job:graphql_operations:error_ratio_rate5m{job="${DEMO_JOB}"}`))
+            .length === 1
+            ? true
+            : undefined,
+        );
+        const graphqlErrors = await single(
+          prometheus,
+          `job:graphql_operations:error_ratio_rate5m{job="${DEMO_JOB}"}`,
+        );
+        expect(graphqlErrors).toBeGreaterThan(0);
+        expect(graphqlErrors).toBeLessThan(1);
       });
     });
 

@@ -14,14 +14,28 @@ export const REQUEST_MIX = [
   },
 ];
 
+const graphqlRequest = (query) => ({
+  method: 'POST',
+  path: '/graphql',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ query }),
+});
+
+/** The GraphQL setups' mix: a named query, an anonymous one with two aliased fields, a mutation. */
+export const GRAPHQL_MIX = [
+  graphqlRequest('query Item { item(id: 42) { id name } }'),
+  graphqlRequest('{ first: item(id: 1) { id } second: item(id: 2) { name } }'),
+  graphqlRequest('mutation AddItem { addItem(name: "lamp") { id name } }'),
+];
+
 /** Saturates a server with the mix for `seconds`; fails on any connection error or non-2xx answer. */
-export async function load(server, seconds) {
+export async function load(server, seconds, requests = REQUEST_MIX) {
   const cpuBefore = await server.ask('cpu');
   const result = await autocannon({
     url: server.url,
     connections: CONNECTIONS,
     duration: seconds,
-    requests: REQUEST_MIX,
+    requests,
   });
   if (result.errors > 0 || result.non2xx > 0) {
     throw new Error(

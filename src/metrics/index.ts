@@ -36,6 +36,17 @@ export { MetricsOptionsError } from './utils/resolve-options.js';
 export { INVALID_LABEL_VALUE, OTHER_LABEL_VALUE } from './utils/label-value-cap.js';
 export { CLIENT_ERROR_STATUS } from './transports/http-client/index.js';
 export {
+  ANONYMOUS_OPERATION,
+  GRAPHQL_METRIC_NAMES,
+  INVALID_OPERATION,
+} from './transports/graphql/graphql-metrics.js';
+export { MAX_OPERATION_NAME_LENGTH } from './transports/graphql/graphql-operation-recorder.js';
+export type {
+  GraphqlOperationSummary,
+  GraphqlSummary,
+} from './transports/graphql/graphql-summary.js';
+export { MIDDLEWARE_ENDPOINT } from './transports/express/mounted-middleware-endpoint.js';
+export {
   CLIENT_CLOSED_REQUEST_STATUS,
   DEFAULT_DURATION_BUCKETS,
   DEFAULT_SIZE_BUCKETS,

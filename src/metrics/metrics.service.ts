@@ -8,16 +8,9 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { Server } from 'node:http';
-import {
-  register as globalRegistry,
-  type Counter,
-  type Gauge,
-  type Histogram,
-  type LabelValues,
-  type Registry,
-} from 'prom-client';
+import { register as globalRegistry, type Gauge, type Registry } from 'prom-client';
 import { METRIC_NAMES, RESOLVED_METRICS_OPTIONS } from './metrics.constants.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 import type { MetricsSummary } from './interfaces/metrics-summary.interface.js';
@@ -38,15 +31,12 @@ import { HttpClientRecorder } from './transports/http-client/index.js';
 import { createMetricsRequestHandler } from './serving/metrics-request-handler.js';
 import { listen, type OwnListener } from './serving/listen.js';
 import type { AddressInfo } from 'node:net';
-import {
-  counterSeries,
-  histogramSeries,
-  type CounterSeries,
-  type HistogramSeries,
-} from './utils/buffered-series.js';
+import { counterSeries, histogramSeries, type CounterSeries } from './utils/buffered-series.js';
 import { assertDuration, assertLabel, assertOneOf } from './utils/assert-argument.js';
 import { summarize } from './utils/summarize.js';
 import { loadExemplarReader, type ExemplarReader } from './exemplars/trace-exemplars.js';
+import { outcomeSeries, type OutcomeSeries } from './utils/outcome-series.js';
+import { instrumentGraphql } from './transports/graphql/graphql-instrumentation.js';
 
 export type Outcome = 'success' | 'error';
 export type BackgroundTaskStatus = 'started' | 'succeeded' | 'failed';
@@ -96,6 +86,7 @@ export class MetricsService
   constructor(
     @Inject(RESOLVED_METRICS_OPTIONS) readonly options: ResolvedMetricsOptions,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
+    @Optional() private readonly modules?: ModulesContainer,
   ) {
     this.metrics = createMetricSet(options, {
       sampleInProgress: (gauge) => this.http.sampleInProgress(gauge),
@@ -176,6 +167,12 @@ export class MetricsService
 
   async onModuleInit(): Promise<void> {
     if (!this.options.enabled) return;
+    await instrumentGraphql(this.modules, {
+      registry: this.metrics.registry,
+      options: this.options,
+      protect: (metric) => this.cardinality.protect(metric),
+      errors: this.errors,
+    });
     await this.attachHttp();
     activateMetricsService(this);
     this.httpClient?.start();
@@ -468,24 +465,3 @@ const OUTCOMES: readonly string[] = ['success', 'error'];
 const CACHE_RESULTS: readonly string[] = ['hit', 'miss'];
 const TASK_STATUSES: readonly string[] = ['started', 'succeeded', 'failed'];
 const AUTH_RESULTS: readonly string[] = ['success', 'failure'];
-
-/** The success and error counts and the duration of one operation, as db and external calls record them. */
-interface OutcomeSeries {
-  readonly succeeded: CounterSeries;
-  readonly failed: CounterSeries;
-  readonly duration: HistogramSeries;
-}
-
-function outcomeSeries<L extends string>(
-  counter: Counter<L | 'status'>,
-  histogram: Histogram<L>,
-  labels: Record<L, string>,
-): OutcomeSeries {
-  return {
-    succeeded: counterSeries(counter, { ...labels, status: 'success' } as LabelValues<
-      L | 'status'
-    >),
-    failed: counterSeries(counter, { ...labels, status: 'error' } as LabelValues<L | 'status'>),
-    duration: histogramSeries(histogram, labels as LabelValues<L>),
-  };
-}

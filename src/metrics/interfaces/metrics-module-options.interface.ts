@@ -57,6 +57,13 @@ export interface MetricsModuleOptions {
    */
   inProgressLabels?: boolean;
   /**
+   * Time every resolver the app declares (`@Query`, `@Mutation`, `@ResolveField`…) in
+   * `graphql_resolver_duration_seconds{parent_type, field}`; default field resolvers are never timed.
+   * Costs a timer per resolved field, hence opt-in.
+   * @default false
+   */
+  graphqlResolverDuration?: boolean;
+  /**
    * Histogram buckets, in seconds, of every duration metric.
    * @default [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]
    */
@@ -246,6 +253,7 @@ export interface ResolvedMetricsOptions {
   readonly excludePatterns: readonly RegExp[];
   readonly groupStatusCodes: boolean;
   readonly inProgressLabels: boolean;
+  readonly graphqlResolverDuration: boolean;
   readonly durationBuckets: number[];
   readonly sizeBuckets: number[];
   readonly prefix: string;

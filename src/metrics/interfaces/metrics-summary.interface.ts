@@ -1,4 +1,5 @@
 /** Shape of `GET /metrics/custom` and of `MetricsService.summary()`. */
+import type { GraphqlSummary } from '../transports/graphql/graphql-summary.js';
 
 export interface LatencyEstimate {
   /** Estimated from the duration histogram as Prometheus' `histogram_quantile` would; null with no data. */
@@ -57,4 +58,6 @@ export interface MetricsSummary {
     heap_used_bytes: number | null;
     event_loop_lag_seconds: number | null;
   };
+  /** Present only in apps that use GraphQLModule with the Apollo driver. */
+  graphql?: GraphqlSummary;
 }

@@ -5,6 +5,7 @@ import type {
   LatencyEstimate,
   MetricsSummary,
 } from '../interfaces/metrics-summary.interface.js';
+import { summarizeGraphql } from '../transports/graphql/graphql-summary.js';
 
 type Sample = MetricValue<string> | MetricValueWithName<string>;
 type Labels = Record<string, string | number | undefined>;
@@ -88,6 +89,8 @@ export function summarize(
     .filter((sample) => String(sample.labels.status_code).startsWith('5'))
     .reduce((total, sample) => total + sample.value, 0);
 
+  const graphql = summarizeGraphql(byName, prefix);
+
   return {
     uptime_seconds: uptimeSeconds,
     http: {
@@ -126,6 +129,7 @@ export function summarize(
       heap_used_bytes: processValue('nodejs_heap_size_used_bytes'),
       event_loop_lag_seconds: processValue('nodejs_eventloop_lag_seconds'),
     },
+    ...(graphql ? { graphql } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { HttpPlatform } from '../http/http-platform.interface.js';
+import { MountedMiddlewareEndpoints } from './mounted-middleware-endpoint.js';
 
 /** An Express route: `path` is the template the app registered, `stack` its handlers. */
 interface ExpressRoute {
@@ -19,8 +20,12 @@ interface ExpressLayer {
  */
 export class ExpressPlatform implements HttpPlatform {
   private notFoundHandler?: unknown;
+  private app?: unknown;
+  private readonly middlewareEndpoints = new MountedMiddlewareEndpoints(() => this.app);
 
-  attach(): void {}
+  attach(app: unknown): void {
+    this.app = app;
+  }
 
   /**
    * Nest answers unknown paths under a global prefix (and unknown methods on paths excluded from it)
@@ -32,7 +37,14 @@ export class ExpressPlatform implements HttpPlatform {
     this.notFoundHandler = stack ? findNotFoundHandler(stack) : undefined;
   }
 
-  detach(): void {}
+  detach(): void {
+    this.app = undefined;
+  }
+
+  /** Apollo's GraphQL handler, static files and the like are mounted with `app.use(path, …)`. */
+  unroutedEndpointOf(request: IncomingMessage, status: number | undefined): string {
+    return this.middlewareEndpoints.endpointOf(request, status);
+  }
 
   routeOf(request: IncomingMessage): object | undefined {
     return (request as IncomingMessage & { route?: ExpressRoute }).route;

@@ -25,4 +25,10 @@ export interface HttpPlatform {
    * answers unmatched requests (a not-found handler). Asked once per route.
    */
   templateOf(route: object): string | undefined;
+  /**
+   * The endpoint label of a response that no route answered, for platforms where a handler mounted
+   * outside the router (a middleware) can answer; `<unmatched>` when absent. Must return a bounded
+   * label written by the app, never client text. `status` is undefined while the response is in flight.
+   */
+  unroutedEndpointOf?(request: IncomingMessage, status: number | undefined): string;
 }

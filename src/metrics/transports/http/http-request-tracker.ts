@@ -69,6 +69,10 @@ export class HttpRequestTracker implements TransportInstrumentation {
     endpoint: UNMATCHED_ENDPOINT,
     byMethod: new Map(),
   };
+  /** Responses no route matched, by the label the platform gives them (`<unmatched>` among them). */
+  private readonly routelessSeries = new Map<string, RouteSeries>([
+    [UNMATCHED_ENDPOINT, this.unmatchedSeries],
+  ]);
   private readonly allSeries: MethodSeries[] = [];
   private target?: HttpTarget;
   private readonly requestLabels: RequestLabelResolver;
@@ -170,11 +174,11 @@ export class HttpRequestTracker implements TransportInstrumentation {
     if (state.unrecorded) return;
     try {
       const request = response.req;
-      const series = this.seriesFor(request, state);
-      if (!series) return;
       // An abandoned response never reached the client, whatever status the handler had set.
       const delivered = response.writableFinished;
       const status = delivered ? response.statusCode : CLIENT_CLOSED_REQUEST_STATUS;
+      const series = this.seriesFor(request, state, status);
+      if (!series) return;
       // A span started later, by a middleware, is active where the handler ends the response, which
       // is where this `close` listener runs for a response that was sent.
       const exemplar = state.exemplar ?? this.readExemplar?.();
@@ -197,14 +201,20 @@ export class HttpRequestTracker implements TransportInstrumentation {
     }
   };
 
+  /** `status` is undefined while the response is still in flight. */
   private seriesFor(
     request: IncomingMessage,
     state: RequestState | undefined,
+    status?: number,
   ): MethodSeries | undefined {
     const platform = this.target?.platform;
     const route = platform && state ? platform.routeOf(request, state) : undefined;
-    let routeSeries: RouteSeries | null | undefined = this.unmatchedSeries;
-    if (route) {
+    let routeSeries: RouteSeries | null | undefined;
+    if (!route) {
+      routeSeries = this.routelessSeriesFor(
+        platform?.unroutedEndpointOf?.(request, status) ?? UNMATCHED_ENDPOINT,
+      );
+    } else {
       routeSeries = this.seriesByRoute.get(route);
       if (routeSeries === undefined) {
         routeSeries = this.newRouteSeries(platform!.templateOf(route));
@@ -219,6 +229,15 @@ export class HttpRequestTracker implements TransportInstrumentation {
     if (!series) {
       series = this.createSeries(method, routeSeries.endpoint, requestLabels?.values ?? {});
       routeSeries.byMethod.set(key, series);
+    }
+    return series;
+  }
+
+  private routelessSeriesFor(endpoint: string): RouteSeries {
+    let series = this.routelessSeries.get(endpoint);
+    if (!series) {
+      series = { endpoint, byMethod: new Map() };
+      this.routelessSeries.set(endpoint, series);
     }
     return series;
   }

@@ -1,0 +1,119 @@
+/**
+ * Finds @nestjs/graphql's Apollo driver at bootstrap and measures its operations. @nestjs/graphql and
+ * @nestjs/apollo are optional peers: they are imported only once the app is seen to use GraphQLModule.
+ */
+import { Logger } from '@nestjs/common';
+import type { ModulesContainer } from '@nestjs/core';
+import type { Registry } from 'prom-client';
+import type { ResolvedMetricsOptions } from '../../interfaces/metrics-module-options.interface.js';
+import type { InstrumentationErrors } from '../../utils/instrumentation-errors.js';
+import { createGraphqlMetricSet } from './graphql-metrics.js';
+import { GraphqlOperationRecorder } from './graphql-operation-recorder.js';
+
+interface GraphqlDriver {
+  mergeDefaultOptions(options: object, ...rest: unknown[]): Promise<DriverOptions>;
+  readonly instance?: unknown;
+}
+
+interface DriverOptions {
+  plugins?: unknown[];
+  resolvers?: unknown;
+  transformResolvers?: (resolvers: object) => unknown;
+}
+
+type NestModule = { metatype?: { name?: string }; providers: Map<unknown, { instance?: unknown }> };
+
+export interface GraphqlInstrumentationContext {
+  readonly registry: Registry;
+  readonly options: ResolvedMetricsOptions;
+  /** Puts a new metric under the series cap. */
+  readonly protect: (metric: object) => void;
+  readonly errors: InstrumentationErrors;
+}
+
+/**
+ * Adds the metrics plugin to the Apollo server GraphQLModule is about to start; does nothing when the
+ * app has no GraphQLModule or its driver is not Apollo's. Apollo's plugins are fixed once its server
+ * starts, in GraphQLModule's `onModuleInit`; MetricsModule is global, and Nest runs the hooks of global
+ * modules first, so this runs in time.
+ */
+export async function instrumentGraphql(
+  modules: ModulesContainer | undefined,
+  context: GraphqlInstrumentationContext,
+): Promise<void> {
+  const graphqlModule = findGraphqlModule(modules);
+  if (!graphqlModule) return;
+  try {
+    const { AbstractGraphQLDriver } = await import('@nestjs/graphql');
+    const driver = graphqlModule.providers.get(AbstractGraphQLDriver)?.instance as
+      GraphqlDriver | undefined;
+    if (!driver || !(await isApolloDriver(driver))) {
+      new Logger('MetricsModule').warn(
+        'GraphQL operations are measured with the Apollo driver only; this GraphQLModule uses ' +
+          `${driver?.constructor.name ?? 'no driver'}, so only its HTTP requests are counted.`,
+      );
+      return;
+    }
+    const { registry, options, protect, errors } = context;
+    const metrics = createGraphqlMetricSet(
+      registry,
+      options.prefix,
+      options.durationBuckets,
+      options.graphqlResolverDuration,
+    );
+    for (const metric of Object.values(metrics)) if (metric) protect(metric);
+    const recorder = new GraphqlOperationRecorder(metrics, options.maxSeriesPerMetric, errors);
+    extendDriverOptions(driver, recorder, options.graphqlResolverDuration);
+  } catch (error) {
+    context.errors.report('the GraphQL setup', error);
+  }
+}
+
+function findGraphqlModule(modules: ModulesContainer | undefined): NestModule | undefined {
+  for (const module of modules?.values() ?? []) {
+    if ((module as NestModule).metatype?.name === 'GraphQLModule') return module as NestModule;
+  }
+  return undefined;
+}
+
+async function isApolloDriver(driver: GraphqlDriver): Promise<boolean> {
+  try {
+    const apollo = await import('@nestjs/apollo');
+    const drivers = [
+      apollo.ApolloDriver,
+      apollo.ApolloFederationDriver,
+      apollo.ApolloGatewayDriver,
+    ];
+    return drivers.some((type) => driver instanceof type);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Appends the plugin to the options the driver hands to `new ApolloServer()` and, for resolver timing,
+ * reads the resolver map on its way into the schema. It wraps this driver instance's
+ * `mergeDefaultOptions`, whose result is a copy: the app's own options object is untouched.
+ */
+function extendDriverOptions(
+  driver: GraphqlDriver,
+  recorder: GraphqlOperationRecorder,
+  timeResolvers: boolean,
+): void {
+  if (driver.instance !== undefined) {
+    throw new Error('the Apollo server had already started, so its operations are not measured');
+  }
+  const merge = driver.mergeDefaultOptions;
+  driver.mergeDefaultOptions = async function (this: GraphqlDriver, ...args) {
+    const merged = await merge.apply(this, args);
+    merged.plugins = [...(merged.plugins ?? []), recorder.plugin()];
+    if (timeResolvers) {
+      const transform = merged.transformResolvers;
+      merged.transformResolvers = (resolvers) => {
+        recorder.useResolvers(resolvers, merged.resolvers);
+        return transform ? transform(resolvers) : resolvers;
+      };
+    }
+    return merged;
+  };
+}

@@ -1,0 +1,215 @@
+/** Records GraphQL operations from Apollo Server's request lifecycle, as a plugin of that server. */
+import { performance } from 'node:perf_hooks';
+import { exceptionTypeOf } from '../http/request-state.js';
+import type { CounterSeries, HistogramSeries } from '../../utils/buffered-series.js';
+import { counterSeries, histogramSeries } from '../../utils/buffered-series.js';
+import type { InstrumentationErrors } from '../../utils/instrumentation-errors.js';
+import { outcomeSeries, type OutcomeSeries } from '../../utils/outcome-series.js';
+import { SeriesCache } from '../../utils/series-cache.js';
+import {
+  ANONYMOUS_OPERATION,
+  INVALID_OPERATION,
+  type GraphqlMetricSet,
+} from './graphql-metrics.js';
+
+/**
+ * Operation names longer than this are cut to it, marked with a trailing `…`: GraphQL names carry no
+ * length limit of their own, and a label is no place for a client's megabyte.
+ */
+export const MAX_OPERATION_NAME_LENGTH = 128;
+
+/** The parts of graphql-js's AST and Apollo's request context the recorder reads. */
+interface OperationNode {
+  readonly kind?: string;
+  readonly operation?: string;
+  readonly name?: { readonly value?: string };
+}
+
+interface RequestContext {
+  readonly request?: { readonly operationName?: string | null };
+  readonly document?: { readonly definitions?: readonly OperationNode[] };
+  readonly operation?: OperationNode;
+  readonly errors?: readonly unknown[];
+  readonly response?: {
+    readonly body?: {
+      readonly kind?: string;
+      readonly singleResult?: { readonly errors?: readonly unknown[] };
+      readonly initialResult?: { readonly errors?: readonly unknown[] };
+    };
+  };
+}
+
+interface FieldResolverParams {
+  readonly info?: { readonly fieldName?: string; readonly parentType?: { readonly name?: string } };
+}
+
+/** An Apollo Server plugin, typed structurally so that this file loads without @apollo/server. */
+export interface ApolloMetricsPlugin {
+  requestDidStart(): Promise<object>;
+}
+
+/**
+ * Turns each GraphQL operation Apollo Server answers into `graphql_operations_total`,
+ * `graphql_operation_duration_seconds` and `graphql_exceptions_total`, and, when enabled, times the
+ * resolvers the app declares in `graphql_resolver_duration_seconds`.
+ */
+export class GraphqlOperationRecorder {
+  private readonly operations: SeriesCache<OutcomeSeries>;
+  private readonly exceptions: SeriesCache<CounterSeries>;
+  private readonly resolvers?: SeriesCache<HistogramSeries>;
+  /** Field names with a resolver of the app's own, by parent type. */
+  private declaredResolvers = new Map<string, ReadonlySet<string>>();
+
+  constructor(
+    private readonly metrics: GraphqlMetricSet,
+    capacity: number,
+    private readonly errors: InstrumentationErrors,
+  ) {
+    this.operations = new SeriesCache(
+      ([operation_type, operation_name]) =>
+        outcomeSeries(metrics.operationsTotal, metrics.operationDuration, {
+          operation_type,
+          operation_name,
+        }),
+      capacity,
+    );
+    this.exceptions = new SeriesCache(
+      ([exception_type, operation_type, operation_name]) =>
+        counterSeries(metrics.exceptionsTotal, { exception_type, operation_type, operation_name }),
+      capacity,
+    );
+    const resolverDuration = metrics.resolverDuration;
+    if (resolverDuration) {
+      this.resolvers = new SeriesCache(
+        ([parent_type, field]) => histogramSeries(resolverDuration, { parent_type, field }),
+        capacity,
+      );
+    }
+  }
+
+  /**
+   * Notes which fields have a resolver the app declared, from the resolver map Nest builds from its
+   * `@Resolver` classes (plus the `resolvers` option); either may be a map or a list of maps. The
+   * schema cannot tell: Nest gives every code-first field a resolver that reads the property, and
+   * Apollo later wraps them all.
+   */
+  useResolvers(...resolverMaps: unknown[]): void {
+    const declared = new Map<string, Set<string>>();
+    for (const resolverMap of resolverMaps.flat(2)) {
+      if (!isPlainObject(resolverMap)) continue;
+      for (const [typeName, fields] of Object.entries(resolverMap)) {
+        // Scalars are class instances, not field maps.
+        if (!isPlainObject(fields)) continue;
+        const names = declared.get(typeName) ?? new Set<string>();
+        for (const fieldName of Object.keys(fields)) {
+          if (!fieldName.startsWith('__')) names.add(fieldName);
+        }
+        if (names.size > 0) declared.set(typeName, names);
+      }
+    }
+    this.declaredResolvers = declared;
+  }
+
+  /** The plugin to hand to Apollo Server; one listener object per operation. */
+  plugin(): ApolloMetricsPlugin {
+    const willResolveField = this.resolvers !== undefined ? this.willResolveField : undefined;
+    const record = (context: RequestContext, seconds: number) => this.record(context, seconds);
+    return {
+      async requestDidStart() {
+        const startedAt = performance.now();
+        return {
+          executionDidStart: willResolveField ? async () => ({ willResolveField }) : undefined,
+          willSendResponse: async (context: RequestContext) =>
+            record(context, (performance.now() - startedAt) / 1000),
+        };
+      },
+    };
+  }
+
+  private record(context: RequestContext, seconds: number): void {
+    try {
+      const [operationType, operationName] = operationLabels(context);
+      const series = this.operations.get(operationType, operationName);
+      (carriesErrors(context) ? series.failed : series.succeeded).inc();
+      series.duration.observe(seconds);
+      for (const error of context.errors ?? []) {
+        const thrown = thrownByResolver(error);
+        if (thrown === undefined) continue;
+        this.exceptions.get(exceptionTypeOf(thrown), operationType, operationName).inc();
+      }
+    } catch (error) {
+      this.errors.report('the GraphQL operation hook', error);
+    }
+  }
+
+  private readonly willResolveField = ({ info }: FieldResolverParams) => {
+    const parentType = info?.parentType?.name;
+    const field = info?.fieldName;
+    if (parentType === undefined || field === undefined) return undefined;
+    if (!this.declaredResolvers.get(parentType)?.has(field)) return undefined;
+    const startedAt = performance.now();
+    return () => {
+      try {
+        this.resolvers?.get(parentType, field).observe((performance.now() - startedAt) / 1000);
+      } catch (error) {
+        this.errors.report('the GraphQL resolver hook', error);
+      }
+    };
+  };
+}
+
+/**
+ * The operation Apollo resolved; failing that (validation failed first), the one the document and the
+ * requested name select, as graphql-js's `getOperationAST` would; `<invalid>` when there is none.
+ */
+export function operationLabels(context: RequestContext): [type: string, name: string] {
+  const operation = context.operation ?? selectOperation(context);
+  const type = operation?.operation;
+  if (operation === undefined || type === undefined) return [INVALID_OPERATION, INVALID_OPERATION];
+  const name = operation.name?.value;
+  if (!name) return [type, ANONYMOUS_OPERATION];
+  return [
+    type,
+    name.length > MAX_OPERATION_NAME_LENGTH ? `${name.slice(0, MAX_OPERATION_NAME_LENGTH)}…` : name,
+  ];
+}
+
+function selectOperation(context: RequestContext): OperationNode | undefined {
+  const requested = context.request?.operationName ?? undefined;
+  const operations = (context.document?.definitions ?? []).filter(
+    (definition) => definition.kind === 'OperationDefinition',
+  );
+  if (!requested) return operations.length === 1 ? operations[0] : undefined;
+  return operations.find((operation) => operation.name?.value === requested);
+}
+
+function carriesErrors(context: RequestContext): boolean {
+  if ((context.errors?.length ?? 0) > 0) return true;
+  const body = context.response?.body;
+  const result = body?.kind === 'single' ? body.singleResult : body?.initialResult;
+  return (result?.errors?.length ?? 0) > 0;
+}
+
+/**
+ * What a resolver threw, unwrapped from the GraphQLErrors that carry it. Only execution errors have a
+ * `path` (the field whose resolver threw); syntax, validation and variable errors have none.
+ */
+function thrownByResolver(error: unknown): unknown {
+  const located = error as { originalError?: unknown; path?: unknown } | null;
+  if (located?.path === undefined) return undefined;
+  let cause = located.originalError;
+  while (isGraphqlError(cause) && cause.originalError !== undefined) cause = cause.originalError;
+  return cause;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function isGraphqlError(value: unknown): value is { originalError?: unknown } {
+  return (
+    value instanceof Error && value.constructor?.name === 'GraphQLError' && 'originalError' in value
+  );
+}
