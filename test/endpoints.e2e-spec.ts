@@ -184,6 +184,7 @@ describe('/metrics/custom', () => {
     expect(summary.process.resident_memory_bytes).toBeGreaterThan(0);
     expect(Object.keys(summary).sort()).toEqual([
       'active_connections',
+      'app',
       'auth_events',
       'background_tasks',
       'cache',

@@ -19,6 +19,7 @@ export { CustomMetricsController, MetricsController } from './controllers/index.
 export type {
   CacheStats,
   DbOperationSummary,
+  EndpointLatency,
   EndpointTraffic,
   LatencyEstimate,
   MetricsAuthOptions,

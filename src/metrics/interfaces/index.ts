@@ -7,6 +7,7 @@ export type {
 export type {
   CacheStats,
   DbOperationSummary,
+  EndpointLatency,
   EndpointTraffic,
   LatencyEstimate,
   MetricsSummary,
