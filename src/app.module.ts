@@ -18,6 +18,8 @@ export const APP_NAME = 'nestjs-instrumentator-demo';
         const bearerToken = config.get<string>('METRICS_AUTH_TOKEN');
         return {
           appName: APP_NAME,
+          // The live page at /metrics/custom/dashboard; off by default in the library.
+          dashboard: true,
           auth: bearerToken ? { bearerToken } : undefined,
         };
       },

@@ -15,7 +15,11 @@ export {
   type TrackCacheOptions,
 } from './decorators/index.js';
 export { MetricsExceptionFilter } from './filters/index.js';
-export { CustomMetricsController, MetricsController } from './controllers/index.js';
+export {
+  CustomMetricsController,
+  DashboardController,
+  MetricsController,
+} from './controllers/index.js';
 export type {
   CacheStats,
   DbOperationSummary,

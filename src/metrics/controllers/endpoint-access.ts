@@ -5,15 +5,19 @@ import type { MetricsService } from '../metrics.service.js';
 import { authChallenge, isAuthorized } from '../utils/endpoint-auth.js';
 
 /**
- * The checks both endpoints run first: keep the scrape out of the HTTP metrics, answer 404 when the
- * module is disabled or the endpoints are served elsewhere (own port, cluster primary) and 401
- * without valid credentials. Done in the handler rather than a guard so the request is marked
- * unrecorded before anything else can answer it. Returns whether to serve.
+ * The checks every endpoint runs first: keep the scrape out of the HTTP metrics, answer 404 when the
+ * module is disabled, the endpoint is off (`served`) or the endpoints are served elsewhere (own port,
+ * cluster primary) and 401 without valid credentials. Done in the handler rather than a guard so the
+ * request is marked unrecorded before anything else can answer it. Returns whether to serve.
  */
-export function endpointAccess(metrics: MetricsService, response: Response): boolean {
+export function endpointAccess(
+  metrics: MetricsService,
+  response: Response,
+  served = true,
+): boolean {
   markUnrecorded(response);
   const { enabled, auth } = metrics.options;
-  if (!enabled || !metrics.servesEndpointsOnAppPort) {
+  if (!enabled || !served || !metrics.servesEndpointsOnAppPort) {
     refuse(
       response,
       HttpStatus.NOT_FOUND,

@@ -13,6 +13,7 @@ import type {
   MetricsModuleOptions,
   ResolvedMetricsOptions,
 } from '../interfaces/metrics-module-options.interface.js';
+import { dashboardPathOf } from '../dashboard/dashboard-path.js';
 
 /** Thrown at bootstrap when an option is invalid; the message names the option. */
 export class MetricsOptionsError extends Error {
@@ -25,6 +26,7 @@ export class MetricsOptionsError extends Error {
 const KNOWN_OPTIONS = new Set<keyof MetricsModuleOptions>([
   'path',
   'customPath',
+  'dashboard',
   'enabled',
   'envVarName',
   'excludePaths',
@@ -81,12 +83,19 @@ export function resolveMetricsOptions(
   if (path === customPath) {
     throw new MetricsOptionsError('customPath', `must differ from "path" (both are "${path}")`);
   }
+  const dashboardPath = optionalBoolean(options, 'dashboard', false)
+    ? dashboardPathOf(customPath)
+    : undefined;
+  if (dashboardPath === path) {
+    throw new MetricsOptionsError('path', `must differ from the dashboard's "${dashboardPath}"`);
+  }
   const packageInfo = readWorkingDirectoryPackage();
   const appName = optionalString(options, 'appName') ?? packageInfo.name;
 
   return {
     path,
     customPath,
+    dashboardPath,
     enabled: optionalBoolean(options, 'enabled', true) && enabledByEnvironment(envVarName, env),
     ...excludeRules(options.excludePaths),
     groupStatusCodes: optionalBoolean(options, 'groupStatusCodes', false),
