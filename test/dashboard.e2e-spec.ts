@@ -2,7 +2,7 @@
 // The page.evaluate callbacks below run in Chromium and are typed against its DOM.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -211,10 +211,12 @@ describeWithBinary(
     const summaryNow = async (): Promise<MetricsSummary> =>
       (await (await fetch(summaryUrl())).json()) as MetricsSummary;
 
-    async function startDemo(port = 0): Promise<void> {
+    /** The demo on a free port or on `port`; with queues named to inject markup unless `plain`. */
+    async function startDemo(port = 0, plain = false): Promise<void> {
       app = await createApp({ logger: false });
       if (port === 0) url = await listenAppOnLoopback(app);
       else await app.listen(port, LOOPBACK);
+      if (plain) return;
       const metrics = app.get(MetricsService);
       metrics.setQueueSize(HOSTILE_ALERT, 3);
       metrics.setQueueSize(HOSTILE_FLAG, 1);
@@ -267,8 +269,10 @@ describeWithBinary(
     const samples = (page: Page) =>
       page.evaluate(() => Number(document.body.dataset.samples ?? '0'));
 
-    async function nextSample(page: Page): Promise<void> {
+    /** Runs `action` and waits until the page has shown a summary fetched after it began. */
+    async function nextSample(page: Page, action?: () => Promise<unknown>): Promise<void> {
       const before = await samples(page);
+      await action?.();
       await page.waitForFunction(
         (n: number) => Number(document.body.dataset.samples ?? '0') > n,
         { timeout: 10_000 },
@@ -310,8 +314,7 @@ describeWithBinary(
       );
 
       // A long interval, so the summary the page shows stays the last it fetched while we read.
-      await page.select('#interval', '30000');
-      await nextSample(page);
+      await nextSample(page, () => page.select('#interval', '30000'));
       const shown = await lastSeen!;
       const now = await summaryNow();
 
@@ -334,6 +337,191 @@ describeWithBinary(
       } = now;
       expect(stable).toEqual(current);
       expect(shown.http.by_status_class).toEqual({ '2xx': 23, '4xx': 5, '5xx': 6 });
+    });
+
+    it('updates the figures and charts without a reload after more traffic', async () => {
+      const { page } = tab;
+      await page.evaluate(() => {
+        (window as unknown as { sameDocument: boolean }).sameDocument = true;
+      });
+      await traffic(3);
+      const after = await settled();
+      await page.select('#interval', '500');
+      await page.waitForFunction(
+        (total: string) =>
+          document.querySelector<HTMLElement>('[data-figure="http.requests_total"]')?.dataset
+            .value === total,
+        { timeout: 10_000 },
+        String(after.http.requests_total),
+      );
+      await nextSample(page);
+      const shown = await lastSeen!;
+      expect(shown.http.requests_total).toBe(34 + 25);
+      expect((await tiles(page))['http.requests_total']).toBe('59');
+      expect(await tables(page)).toEqual(expectedTables(shown));
+      expect(
+        await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument),
+      ).toBe(true);
+      expect(tab.reloads()).toBe(0);
+      // Every chart has drawn its history: a line per series with at least two points.
+      const charts = await page.$$eval('svg[data-chart]', (nodes) =>
+        nodes.map((node) => ({
+          chart: (node as SVGElement).dataset.chart,
+          points: Number((node as SVGElement).dataset.points),
+          lines: node.querySelectorAll('polyline').length,
+        })),
+      );
+      expect(charts.map((c) => c.chart)).toEqual([
+        'requests',
+        'errors',
+        'latency',
+        'concurrency',
+        'database',
+        'cache',
+        'queues',
+        'activity',
+        'memory',
+        'lag',
+      ]);
+      for (const chart of charts) {
+        expect(chart.points).toBeGreaterThanOrEqual(3);
+        if (chart.chart !== 'errors') expect(chart.lines).toBeGreaterThan(0);
+      }
+    });
+
+    it('renders hostile queue names as text, and no script runs from them', async () => {
+      const { page } = tab;
+      const cells = await page.$$eval('table[data-table="queues"] td.label', (nodes) =>
+        nodes.map((node) => node.textContent),
+      );
+      expect(cells).toEqual([HOSTILE_FLAG, HOSTILE_ALERT, 'email'].sort());
+      const legend = await page.$$eval('svg[data-chart="queues"]', (nodes) =>
+        [...(nodes[0].previousElementSibling?.querySelectorAll('b[data-series]') ?? [])].map(
+          (node) => (node as HTMLElement).dataset.series,
+        ),
+      );
+      expect(legend.sort()).toEqual([HOSTILE_FLAG, HOSTILE_ALERT, 'email'].sort());
+      expect(await page.$$eval('main img, main script', (nodes) => nodes.length)).toBe(0);
+      expect(
+        await page.evaluate(() => (window as unknown as { __labelRan?: number }).__labelRan),
+      ).toBeUndefined();
+      expect(tab.dialogs).toEqual([]);
+    });
+
+    it('makes no request beyond 127.0.0.1 and logs no error', async () => {
+      expect(tab.requests.length).toBeGreaterThan(3);
+      const origins = new Set(tab.requests.map((address) => new URL(address).origin));
+      expect([...origins]).toEqual([url]);
+      expect(new Set(tab.requests.map((address) => new URL(address).pathname))).toEqual(
+        new Set([DASHBOARD, '/metrics/custom']),
+      );
+      expect(tab.console).toEqual([]);
+      expect(tab.errors).toEqual([]);
+    });
+
+    it('says so when the service stops answering, and recovers on its own', async () => {
+      const { page } = tab;
+      const port = Number(new URL(url).port);
+      await app.close();
+      await page.waitForFunction(
+        () =>
+          document.getElementById('status')?.dataset.state === 'down' &&
+          !document.getElementById('banner')?.hidden,
+        { timeout: 10_000 },
+      );
+      const banner = await page.$eval('#banner', (node) => node.textContent);
+      expect(banner).toMatch(
+        /^The service is not answering \(no connection\) since \d\d:\d\d:\d\d\. Retrying every 500 ms; the page recovers on its own\.$/,
+      );
+      // The failed polls are the only errors Chromium logs meanwhile.
+      expect(tab.console.every((line) => line.includes('net::ERR_CONNECTION_REFUSED'))).toBe(true);
+
+      await startDemo(port, true);
+      await page.waitForFunction(
+        () =>
+          document.getElementById('status')?.dataset.state === 'live' &&
+          document.getElementById('banner')?.hidden === true,
+        { timeout: 10_000 },
+      );
+      await fetch(`${url}/items/1`);
+      await page.waitForFunction(
+        () =>
+          document.querySelector<HTMLElement>('[data-figure="http.requests_total"]')?.dataset
+            .value === '1',
+        { timeout: 10_000 },
+      );
+      expect(tab.reloads()).toBe(0);
+      expect(tab.errors).toEqual([]);
+    });
+
+    it('saves a screenshot of a page that watched traffic, on a laptop in light mode and a phone in dark mode', async () => {
+      const watcher = await recordedPage(context);
+      const { page } = watcher;
+      try {
+        await page.setViewport({ width: 1280, height: 900 });
+        await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
+        await page.goto(`${url}${DASHBOARD}`);
+        await nextSample(page, () => page.select('#interval', '500'));
+        for (let round = 0; round < 10; round++) {
+          await traffic(1 + (round % 3));
+          await nextSample(page);
+        }
+        mkdirSync(screenshots, { recursive: true });
+        const laptop = join(screenshots, 'dashboard.png');
+        await page.screenshot({ path: laptop, fullPage: true });
+        await page.setViewport({ width: 390, height: 844 });
+        await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+        await nextSample(page);
+        const phone = join(screenshots, 'dashboard-phone-dark.png');
+        await page.screenshot({ path: phone });
+        // Nothing wider than the phone's screen: the page scrolls down, never sideways.
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
+        for (const file of [laptop, phone]) {
+          const png = readFileSync(file);
+          expect(png.subarray(1, 4).toString()).toBe('PNG');
+          expect(png.length).toBeLessThan(400 * 1024);
+        }
+        expect(watcher.reloads()).toBe(0);
+        expect(watcher.console).toEqual([]);
+        expect(watcher.errors).toEqual([]);
+        expect(new Set(watcher.requests.map((address) => new URL(address).origin))).toEqual(
+          new Set([url]),
+        );
+      } finally {
+        await page.close();
+      }
+    });
+
+    it('with auth, answers 401 to a browser without credentials and works with them', async () => {
+      const fixture = await createFixture({ metrics: { dashboard: true, auth: BASIC } });
+      const fixtureUrl = await listenAppOnLoopback(fixture.app);
+      const guest = await browser.createBrowserContext();
+      try {
+        // Headless Chromium cannot ask for credentials, so the 401 challenge ends the navigation.
+        const guestPage = await guest.newPage();
+        const statuses: number[] = [];
+        guestPage.on('response', (response) => statuses.push(response.status()));
+        await expect(guestPage.goto(`${fixtureUrl}${DASHBOARD}`)).rejects.toThrow(
+          'net::ERR_INVALID_AUTH_CREDENTIALS',
+        );
+        expect(statuses).toEqual([401]);
+        expect((await fetch(`${fixtureUrl}${DASHBOARD}`)).status).toBe(401);
+        expect((await fetch(`${fixtureUrl}/metrics/custom`)).status).toBe(401);
+
+        const signedIn = await recordedPage(guest);
+        await signedIn.page.authenticate(BASIC);
+        const allowed = await signedIn.page.goto(`${fixtureUrl}${DASHBOARD}`);
+        expect(allowed?.status()).toBe(200);
+        await signedIn.page.waitForFunction(
+          () => document.getElementById('status')?.dataset.state === 'live',
+          { timeout: 10_000 },
+        );
+        expect((await tiles(signedIn.page))['http.requests_total']).toBe('0');
+        expect(signedIn.console).toEqual([]);
+      } finally {
+        await guest.close();
+        await fixture.close();
+      }
     });
   },
 );

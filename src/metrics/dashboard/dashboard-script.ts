@@ -328,7 +328,8 @@ export const DASHBOARD_SCRIPT = `
     history.forEach(function (p) {
       names.forEach(function (n) { var v = p.v[id][n]; if (v != null && v > max) max = v; });
     });
-    max = chart.ratio ? Math.min(nice(max), 1) : nice(max);
+    var unit = chart.format === bytes ? 1048576 : 1;
+    max = chart.ratio ? Math.min(nice(max), 1) : nice(max / unit) * unit;
     for (var i = 0; i <= 2; i++) {
       var y = top + (h - top - bottom) * (1 - i / 2);
       svg.appendChild(svgEl('line', { class: 'gridline', x1: left, x2: w - right, y1: y, y2: y }));

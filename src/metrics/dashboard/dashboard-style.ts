@@ -77,7 +77,9 @@ tr:last-child td { border-bottom: 0; }
   header { padding: 10px 12px; }
   main { padding: 10px 12px 20px; }
   .banner { margin: 10px 12px 0; }
-  .tiles { grid-template-columns: repeat(2, 1fr); }
-  .tile b { font-size: 18px; }
+  .tiles { grid-template-columns: repeat(3, 1fr); gap: 8px; }
+  .tile { padding: 7px 9px; }
+  .tile span { font-size: 11px; }
+  .tile b { font-size: 16px; }
 }
 `;
