@@ -20,9 +20,9 @@ export interface MetricsRoutes {
 }
 
 /**
- * A plain Node request handler for `path`, `customPath` and the dashboard, for listeners that are not the Nest app:
- * the module's separate metrics port and the cluster primary. Anything else answers 404; a failure
- * while rendering answers 500 without the error's text, which could carry label values.
+ * A plain Node request handler for `path`, `customPath` and the dashboard, for listeners that are not
+ * the Nest app: the module's separate metrics port and the cluster primary. Anything else answers 404;
+ * a failure while rendering answers 500 without the error's text, which could carry label values.
  */
 export function createMetricsRequestHandler(
   source: MetricsSource,
@@ -48,14 +48,7 @@ async function serve(
   const url = request.url ?? '/';
   const queryStart = url.indexOf('?');
   const path = queryStart === -1 ? url : url.slice(0, queryStart);
-  const route =
-    path === routes.path
-      ? 'exposition'
-      : path === routes.customPath
-        ? 'summary'
-        : path === routes.dashboardPath
-          ? 'dashboard'
-          : undefined;
+  const route = routeOf(path, routes);
   if (route === undefined || (request.method !== 'GET' && request.method !== 'HEAD')) {
     sendJson(response, 404, { message: 'Not Found', statusCode: 404 });
     return;
@@ -82,6 +75,13 @@ async function serve(
     request.headers['accept-encoding'],
   );
   writeExposition(request, response, exposition);
+}
+
+function routeOf(path: string, routes: MetricsRoutes) {
+  if (path === routes.path) return 'exposition';
+  if (path === routes.customPath) return 'summary';
+  if (path === routes.dashboardPath) return 'dashboard';
+  return undefined;
 }
 
 function sendJson(response: ServerResponse, statusCode: number, body: unknown): void {
