@@ -20,6 +20,8 @@ export const APP_NAME = 'nestjs-instrumentator-demo';
         return {
           appName: APP_NAME,
           graphqlResolverDuration: true,
+          // The live page at /metrics/custom/dashboard; off by default in the library.
+          dashboard: true,
           auth: bearerToken ? { bearerToken } : undefined,
         };
       },

@@ -22,6 +22,7 @@ describe('bootstrapCluster options', () => {
     [{ workers: 1, metricsPort: -1 }, 'metricsPort'],
     [{ workers: 1, metricsPort: 0, scrapeTimeoutMs: 0 }, 'scrapeTimeoutMs'],
     [{ workers: 1, metricsPort: 0, path: 'metrics' }, 'path'],
+    [{ workers: 1, metricsPort: 0, dashboard: 'yes' as never }, 'dashboard'],
   ] as Array<[ClusterOptions, string]>)(
     'rejects %j in the primary before forking, naming the option',
     async (options, named) => {
@@ -139,11 +140,19 @@ describe('cluster mode with real forked workers', () => {
     expect((await requestFresh(`${appUrl}/metrics/custom`)).status).toBe(404);
 
     const summary = JSON.parse(await scrape('/metrics/custom')) as {
+      app: { name: string; version: string };
       http: { requests_total: number };
       database: { operations_total: number };
     };
+    expect(summary.app).toEqual({ name: 'cluster-app', version: '1.0.0' });
     expect(summary.http.requests_total).toBe(60);
     expect(summary.database.operations_total).toBe(60);
+
+    // The dashboard polls the aggregated summary beside it on the primary, never a worker's.
+    const dashboard = await requestFresh(`${metricsUrl}/metrics/custom/dashboard`);
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect((await requestFresh(`${appUrl}/metrics/custom/dashboard`)).status).toBe(404);
   });
 
   it('counts a worker too slow for a scrape with what it last reported', async () => {

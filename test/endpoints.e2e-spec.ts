@@ -224,6 +224,7 @@ describe.each(PLATFORMS)('on %s', (platform) => {
       expect(summary.process.resident_memory_bytes).toBeGreaterThan(0);
       expect(Object.keys(summary).sort()).toEqual([
         'active_connections',
+        'app',
         'auth_events',
         'background_tasks',
         'cache',

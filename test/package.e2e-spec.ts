@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DASHBOARD_PAGE } from '../src/metrics/dashboard/dashboard-page.js';
 import { startChild, type ChildProcessHandle } from './support/child-process.js';
 import { valueOf } from './support/exposition.js';
 import { pollUntil } from './support/poll.js';
@@ -47,7 +48,7 @@ Reflect.decorate([Get('hello')], HelloController.prototype, 'hello',
 Reflect.decorate([Controller()], HelloController);
 
 class AppModule {}
-Reflect.decorate([Module({ imports: [MetricsModule.forRoot()], controllers: [HelloController] })], AppModule);
+Reflect.decorate([Module({ imports: [MetricsModule.forRoot({ dashboard: true })], controllers: [HelloController] })], AppModule);
 
 const app = await NestFactory.create(AppModule, { logger: false });
 await app.listen(0, '127.0.0.1');
@@ -92,6 +93,7 @@ describe('the published package', () => {
     expect(files).toContain('package/dist/metrics/index.js');
     expect(files).toContain('package/dist/metrics/index.d.ts');
     expect(files).toContain('package/dist/metrics/metrics.module.js');
+    expect(files).toContain('package/dist/metrics/dashboard/dashboard-page.js');
     expect(files).toContain('package/package.json');
     expect(files).toContain('package/README.md');
     expect(
@@ -190,6 +192,10 @@ describe('the published package', () => {
     ).toBe(1);
     expect(valueOf(text, 'app_info', { name: 'consumer-app' })).toBe(1);
     expect(text).not.toContain('graphql_');
+    // The page ships as compiled modules, so the packed library serves it byte for byte.
+    const dashboard = await fetch(`${base}/metrics/custom/dashboard`);
+    expect(dashboard.status).toBe(200);
+    expect(await dashboard.text()).toBe(DASHBOARD_PAGE.body);
     await app.stop();
     app = undefined;
   }, 120_000);

@@ -15,10 +15,15 @@ export {
   TrackExternalCall,
   type TrackCacheOptions,
 } from './decorators/index.js';
-export { CustomMetricsController, MetricsController } from './controllers/index.js';
+export {
+  CustomMetricsController,
+  DashboardController,
+  MetricsController,
+} from './controllers/index.js';
 export type {
   CacheStats,
   DbOperationSummary,
+  EndpointLatency,
   EndpointTraffic,
   LatencyEstimate,
   MetricsAuthOptions,

@@ -140,6 +140,11 @@ describe('MetricsModule registration', () => {
         'option "auth" must be { bearerToken } or { username, password }',
       ],
       [{ enabled: 'yes' as never }, 'option "enabled" must be true or false, got "yes"'],
+      [{ dashboard: 'on' as never }, 'option "dashboard" must be true or false, got "on"'],
+      [
+        { dashboard: true, path: '/metrics/custom/dashboard' },
+        'option "path" must differ from the dashboard\'s "/metrics/custom/dashboard"',
+      ],
       [{ groupStatusCode: true } as never, 'option "groupStatusCode" is not a known option'],
       [{ defaultMetrics: 1 as never }, 'option "defaultMetrics" must be true, false or an object'],
     ];

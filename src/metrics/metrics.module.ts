@@ -3,6 +3,7 @@ import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { APP_GUARD } from '@nestjs/core';
 import { PrometheusModule, getToken } from '@willsoto/nestjs-prometheus';
 import { CustomMetricsController } from './controllers/custom-metrics.controller.js';
+import { DashboardController } from './controllers/dashboard.controller.js';
 import { MetricsController } from './controllers/metrics.controller.js';
 import { NoMetricsGuard } from './guards/index.js';
 import type { MetricsModuleOptions } from './interfaces/metrics-module-options.interface.js';
@@ -14,6 +15,7 @@ import {
   METRICS_OPTIONS_TYPE,
 } from './metrics.module-definition.js';
 import { MetricsService } from './metrics.service.js';
+import { dashboardPathOf } from './dashboard/dashboard-path.js';
 import { resolveMetricsOptions } from './utils/resolve-options.js';
 
 /**
@@ -27,6 +29,9 @@ const resolvedOptionsProvider: Provider = {
     const resolved = resolveMetricsOptions(options ?? {});
     Reflect.defineMetadata(PATH_METADATA, resolved.path, MetricsController);
     Reflect.defineMetadata(PATH_METADATA, resolved.customPath, CustomMetricsController);
+    // Routed even when off, where it answers 404, since controllers cannot depend on async options.
+    const dashboardPath = resolved.dashboardPath ?? dashboardPathOf(resolved.customPath);
+    Reflect.defineMetadata(PATH_METADATA, dashboardPath, DashboardController);
     return resolved;
   },
 };
@@ -60,7 +65,7 @@ const metricProviders: Provider[] = (Object.keys(METRIC_NAMES) as MetricKey[]).m
       defaultMetrics: { enabled: false },
     }),
   ],
-  controllers: [CustomMetricsController],
+  controllers: [CustomMetricsController, DashboardController],
   providers: [
     resolvedOptionsProvider,
     MetricsService,

@@ -195,15 +195,17 @@ export class MetricsService
     );
     this.http.useExemplars(this.readExemplar);
     this.protectGlobalMetrics();
-    const { listener, pushgateway, path, customPath, auth } = this.options;
+    const { listener, pushgateway, path, customPath, dashboardPath, auth } = this.options;
     if (listener && isAggregatedClusterWorker()) {
       // Every worker would share the one port and a scrape would reach a random worker.
       new Logger('MetricsModule').warn(
         'The "port" option is ignored in workers of bootstrapCluster; its metricsPort serves them all',
       );
     } else if (listener) {
-      const handler = createMetricsRequestHandler(this, { path, customPath, auth }, (error) =>
-        this.errors.report('the metrics listener', error),
+      const handler = createMetricsRequestHandler(
+        this,
+        { path, customPath, dashboardPath, auth },
+        (error) => this.errors.report('the metrics listener', error),
       );
       this.listener = await listen(handler, listener.port, listener.host);
     }

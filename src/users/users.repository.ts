@@ -48,8 +48,15 @@ export class UsersRepository {
   }
 }
 
+/**
+ * Checks the code, not `instanceof Error`: better-sqlite3 is a native addon loaded once per process, so
+ * its SqliteError can extend another realm's Error (Jest runs test files that share a worker process
+ * in separate realms, and the first to load the addon owns its classes).
+ */
 export function isUniqueViolation(error: unknown): boolean {
   return (
-    error instanceof Error && (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE'
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE'
   );
 }

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { MetricsAuthOptions } from '../interfaces/metrics-module-options.interface.js';
 import { METRIC_NAMES } from '../metrics.constants.js';
+import { dashboardPathOf } from '../dashboard/dashboard-path.js';
 import { createMetricsRequestHandler } from '../serving/metrics-request-handler.js';
 import { listen, type OwnListener } from '../serving/listen.js';
 import { renderExposition } from '../utils/exposition.js';
@@ -43,6 +44,11 @@ export interface ClusterOptions {
    * @default '/metrics/custom'
    */
   customPath?: string;
+  /**
+   * Serves the dashboard page, as the module's `dashboard` option, at `customPath` + `/dashboard`.
+   * @default false
+   */
+  dashboard?: boolean;
   /**
    * Credentials the metrics listener requires, as the module's `auth` option.
    * @default undefined (no protection)
@@ -167,7 +173,11 @@ function clusterSettings(options: ClusterOptions): ClusterSettings {
       );
     }
   }
-  return { ...options, workers, metricsPort: port, scrapeTimeoutMs, path, customPath };
+  const dashboard = options.dashboard ?? false;
+  if (typeof dashboard !== 'boolean') {
+    throw new MetricsOptionsError('dashboard', `must be true or false, got ${String(dashboard)}`);
+  }
+  return { ...options, workers, metricsPort: port, scrapeTimeoutMs, path, customPath, dashboard };
 }
 
 interface PendingScrape {
@@ -203,7 +213,7 @@ class PrimaryProcess implements ClusterPrimary {
 
   /** Listens first: a metrics port that is taken fails the start before any worker exists. */
   async start(): Promise<void> {
-    const { path, customPath, auth } = this.settings;
+    const { path, customPath, dashboard, auth } = this.settings;
     const handler = createMetricsRequestHandler(
       {
         exposition: async (accept, acceptEncoding) => {
@@ -215,7 +225,12 @@ class PrimaryProcess implements ClusterPrimary {
           return summarize(await registry.getMetricsAsJSON(), prefix, process.uptime());
         },
       },
-      { path, customPath, auth },
+      {
+        path,
+        customPath,
+        dashboardPath: dashboard ? dashboardPathOf(customPath) : undefined,
+        auth,
+      },
       (error) => this.logger.error(`Aggregating the workers' metrics failed: ${String(error)}`),
     );
     this.listener = await listen(handler, this.settings.metricsPort, this.settings.metricsHost);

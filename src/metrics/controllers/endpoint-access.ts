@@ -6,19 +6,20 @@ import { sendJson } from '../serving/metrics-request-handler.js';
 import { authChallenge, isAuthorized } from '../utils/endpoint-auth.js';
 
 /**
- * The checks both endpoints run first: keep the scrape out of the HTTP metrics, answer 404 when the
- * module is disabled or the endpoints are served elsewhere (own port, cluster primary) and 401
- * without valid credentials. Done in the handler rather than a guard so the request is marked
+ * The checks every endpoint runs first: keep the scrape out of the HTTP metrics, answer 404 when the
+ * module is disabled, the endpoint is off (`served`) or the endpoints are served elsewhere (own port,
+ * cluster primary) and 401 without valid credentials. Done in the handler rather than a guard so the request is marked
  * unrecorded before anything else can answer it. Returns whether to serve.
  */
 export function endpointAccess(
   metrics: MetricsService,
   request: IncomingMessage,
   response: ServerResponse,
+  served = true,
 ): boolean {
   markUnrecorded(response);
   const { enabled, auth } = metrics.options;
-  if (!enabled || !metrics.servesEndpointsOnAppPort) {
+  if (!enabled || !served || !metrics.servesEndpointsOnAppPort) {
     // The body of Nest's own not-found answer, on either platform.
     sendJson(response, HttpStatus.NOT_FOUND, {
       message: `Cannot ${request.method} ${pathOf(request)}`,

@@ -1,2 +1,3 @@
 export { CustomMetricsController } from './custom-metrics.controller.js';
+export { DashboardController } from './dashboard.controller.js';
 export { MetricsController } from './metrics.controller.js';

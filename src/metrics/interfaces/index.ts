@@ -9,6 +9,7 @@ export type {
 export type {
   CacheStats,
   DbOperationSummary,
+  EndpointLatency,
   EndpointTraffic,
   LatencyEstimate,
   MetricsSummary,

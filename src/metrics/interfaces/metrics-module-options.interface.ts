@@ -30,6 +30,14 @@ export interface MetricsModuleOptions {
    */
   customPath?: string;
   /**
+   * Serves a live page for people at `customPath` + `/dashboard` (`/metrics/custom/dashboard` by
+   * default): charts and tables of the `customPath` summary, which the page polls. It has the same
+   * `auth`, and is served where the other endpoints are (the app, the `port` listener or the cluster
+   * primary).
+   * @default false
+   */
+  dashboard?: boolean;
+  /**
    * Set to `false` to turn off all instrumentation and both endpoints (they answer 404).
    * The environment variable named by {@link envVarName} set to `false` does the same.
    * @default true
@@ -248,6 +256,8 @@ export interface MetricsPushgatewayOptions {
 export interface ResolvedMetricsOptions {
   readonly path: string;
   readonly customPath: string;
+  /** Route of the dashboard page; undefined when the `dashboard` option is off. */
+  readonly dashboardPath?: string;
   readonly enabled: boolean;
   readonly excludePaths: ReadonlySet<string>;
   readonly excludePatterns: readonly RegExp[];

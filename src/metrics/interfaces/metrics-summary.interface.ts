@@ -14,6 +14,15 @@ export interface EndpointTraffic {
   requests: number;
 }
 
+export interface EndpointLatency {
+  method: string;
+  endpoint: string;
+  /** Requests timed on this endpoint. */
+  requests: number;
+  /** Mean duration in seconds. */
+  avg_duration_seconds: number;
+}
+
 export interface DbOperationSummary {
   operation: string;
   table: string;
@@ -31,6 +40,8 @@ export interface CacheStats {
 }
 
 export interface MetricsSummary {
+  /** The `app_info` labels; null when the snapshot has none (a cluster before any worker answered). */
+  app: { name: string; version: string } | null;
   uptime_seconds: number;
   http: {
     requests_total: number;
@@ -41,6 +52,8 @@ export interface MetricsSummary {
     latency_seconds: LatencyEstimate;
     /** The five endpoints with the most requests, busiest first. */
     busiest_endpoints: EndpointTraffic[];
+    /** The five endpoints with the highest mean duration, slowest first. */
+    slowest_endpoints: EndpointLatency[];
   };
   database: {
     operations_total: number;

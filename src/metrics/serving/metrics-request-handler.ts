@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MetricsAuthOptions } from '../interfaces/metrics-module-options.interface.js';
 import type { MetricsSummary } from '../interfaces/metrics-summary.interface.js';
 import { writeExposition, type Exposition } from '../utils/exposition.js';
+import { DASHBOARD_PAGE } from '../dashboard/dashboard-page.js';
 import { authChallenge, isAuthorized } from '../utils/endpoint-auth.js';
 
 /** What a listener outside the app serves: the same exposition and summary as the app's routes. */
@@ -13,13 +14,15 @@ export interface MetricsSource {
 export interface MetricsRoutes {
   path: string;
   customPath: string;
+  /** Route of the dashboard page; undefined when it is off. */
+  dashboardPath?: string;
   auth?: MetricsAuthOptions;
 }
 
 /**
- * A plain Node request handler for `path` and `customPath`, for listeners that are not the Nest app:
- * the module's separate metrics port and the cluster primary. Anything else answers 404; a failure
- * while rendering answers 500 without the error's text, which could carry label values.
+ * A plain Node request handler for `path`, `customPath` and the dashboard, for listeners that are not
+ * the Nest app: the module's separate metrics port and the cluster primary. Anything else answers 404;
+ * a failure while rendering answers 500 without the error's text, which could carry label values.
  */
 export function createMetricsRequestHandler(
   source: MetricsSource,
@@ -45,8 +48,7 @@ async function serve(
   const url = request.url ?? '/';
   const queryStart = url.indexOf('?');
   const path = queryStart === -1 ? url : url.slice(0, queryStart);
-  const route =
-    path === routes.path ? 'exposition' : path === routes.customPath ? 'summary' : undefined;
+  const route = routeOf(path, routes);
   if (route === undefined || (request.method !== 'GET' && request.method !== 'HEAD')) {
     sendJson(response, 404, { message: 'Not Found', statusCode: 404 });
     return;
@@ -54,6 +56,13 @@ async function serve(
   if (routes.auth && !isAuthorized(routes.auth, request.headers.authorization)) {
     response.setHeader('WWW-Authenticate', authChallenge(routes.auth));
     sendJson(response, 401, { message: 'Unauthorized', statusCode: 401 });
+    return;
+  }
+  if (route === 'dashboard') {
+    for (const [name, value] of Object.entries(DASHBOARD_PAGE.headers))
+      response.setHeader(name, value);
+    response.statusCode = 200;
+    response.end(request.method === 'HEAD' ? undefined : DASHBOARD_PAGE.body);
     return;
   }
   if (route === 'summary') {
@@ -66,6 +75,13 @@ async function serve(
     request.headers['accept-encoding'],
   );
   writeExposition(request, response, exposition);
+}
+
+function routeOf(path: string, routes: MetricsRoutes) {
+  if (path === routes.path) return 'exposition';
+  if (path === routes.customPath) return 'summary';
+  if (path === routes.dashboardPath) return 'dashboard';
+  return undefined;
 }
 
 /** Answers with a JSON body; the app's metrics routes and the listeners outside the app share it. */

@@ -16,12 +16,14 @@ import type {
 } from '../interfaces/metrics-module-options.interface.js';
 import { resolveHttpLabels } from '../request-labels/http-labels-option.js';
 import { describeValue as describe, MetricsOptionsError } from './metrics-options-error.js';
+import { dashboardPathOf } from '../dashboard/dashboard-path.js';
 
 export { MetricsOptionsError };
 
 const KNOWN_OPTIONS = new Set<keyof MetricsModuleOptions>([
   'path',
   'customPath',
+  'dashboard',
   'enabled',
   'envVarName',
   'excludePaths',
@@ -82,6 +84,12 @@ export function resolveMetricsOptions(
   if (path === customPath) {
     throw new MetricsOptionsError('customPath', `must differ from "path" (both are "${path}")`);
   }
+  const dashboardPath = optionalBoolean(options, 'dashboard', false)
+    ? dashboardPathOf(customPath)
+    : undefined;
+  if (dashboardPath === path) {
+    throw new MetricsOptionsError('path', `must differ from the dashboard's "${dashboardPath}"`);
+  }
   const packageInfo = readWorkingDirectoryPackage();
   const appName = optionalString(options, 'appName') ?? packageInfo.name;
   const labels = defaultLabels(options.defaultLabels);
@@ -89,6 +97,7 @@ export function resolveMetricsOptions(
   return {
     path,
     customPath,
+    dashboardPath,
     enabled: optionalBoolean(options, 'enabled', true) && enabledByEnvironment(envVarName, env),
     ...excludeRules(options.excludePaths),
     groupStatusCodes: optionalBoolean(options, 'groupStatusCodes', false),

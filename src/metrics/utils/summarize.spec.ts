@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { latency } from './summarize.js';
+import { latency, summarize } from './summarize.js';
 
 const bucket = (le: string, value: number) => ({ labels: { le }, value });
 
@@ -36,5 +36,49 @@ describe('latency quantiles from a histogram', () => {
       p99: null,
     });
     expect(latency([])).toEqual({ p50: null, p90: null, p99: null });
+  });
+});
+
+describe('the summary for the dashboard', () => {
+  const sample = (metricName: string, labels: Record<string, string>, value: number) => ({
+    metricName,
+    labels,
+    value,
+  });
+  const duration = 'http_request_duration_seconds';
+  const snapshot = [
+    {
+      name: 'app_info',
+      help: '',
+      type: 'gauge',
+      aggregator: 'sum',
+      values: [{ labels: { name: 'shop', version: '1.2.3' }, value: 1 }],
+    },
+    {
+      name: duration,
+      help: '',
+      type: 'histogram',
+      aggregator: 'sum',
+      values: [
+        sample(`${duration}_sum`, { method: 'GET', endpoint: '/a' }, 0.3),
+        sample(`${duration}_count`, { method: 'GET', endpoint: '/a' }, 3),
+        sample(`${duration}_sum`, { method: 'POST', endpoint: '/b' }, 2),
+        sample(`${duration}_count`, { method: 'POST', endpoint: '/b' }, 4),
+        sample(`${duration}_sum`, { method: 'GET', endpoint: '/never' }, 0),
+        sample(`${duration}_count`, { method: 'GET', endpoint: '/never' }, 0),
+      ],
+    },
+  ] as unknown as Parameters<typeof summarize>[0];
+
+  it('names the app from app_info', () => {
+    expect(summarize(snapshot, '', 1).app).toEqual({ name: 'shop', version: '1.2.3' });
+    expect(summarize([], '', 1).app).toBeNull();
+  });
+
+  it('ranks endpoints by mean duration, leaving out those never timed', () => {
+    expect(summarize(snapshot, '', 1).http.slowest_endpoints).toEqual([
+      { method: 'POST', endpoint: '/b', requests: 4, avg_duration_seconds: 0.5 },
+      { method: 'GET', endpoint: '/a', requests: 3, avg_duration_seconds: 0.3 / 3 },
+    ]);
   });
 });

@@ -51,6 +51,29 @@ export function summarize(
     perEndpoint.set(key, entry);
   }
 
+  const durationCounts = samples('httpRequestDuration', '_count');
+  const durationSums = samples('httpRequestDuration', '_sum');
+  const slowest = durationCounts
+    .filter((sample) => sample.value > 0)
+    .map((sample) => {
+      const { method, endpoint } = sample.labels;
+      const total = durationSums.find(
+        (s) => s.labels.method === method && s.labels.endpoint === endpoint,
+      );
+      return {
+        method: String(method),
+        endpoint: String(endpoint),
+        requests: sample.value,
+        avg_duration_seconds: (total?.value ?? 0) / sample.value,
+      };
+    })
+    .sort(
+      (a, b) =>
+        b.avg_duration_seconds - a.avg_duration_seconds || a.endpoint.localeCompare(b.endpoint),
+    )
+    .slice(0, 5);
+  const appInfo = samples('appInfo')[0];
+
   const dbCounts = samples('dbOperationsTotal');
   const dbSums = samples('dbOperationDuration', '_sum');
   const dbTimed = samples('dbOperationDuration', '_count');
@@ -92,6 +115,9 @@ export function summarize(
   const graphql = summarizeGraphql(byName, prefix);
 
   return {
+    app: appInfo
+      ? { name: String(appInfo.labels.name), version: String(appInfo.labels.version) }
+      : null,
     uptime_seconds: uptimeSeconds,
     http: {
       requests_total: requestsTotal,
@@ -102,6 +128,7 @@ export function summarize(
       busiest_endpoints: [...perEndpoint.values()]
         .sort((a, b) => b.requests - a.requests || a.endpoint.localeCompare(b.endpoint))
         .slice(0, 5),
+      slowest_endpoints: slowest,
     },
     database: {
       operations_total: sum(dbCounts),
