@@ -15,6 +15,7 @@ import {
 } from './metrics.module-definition.js';
 import { MetricsService } from './metrics.service.js';
 import { resolveMetricsOptions } from './utils/resolve-options.js';
+import { transportInstrumentationProvider } from './transports/install-transports.js';
 
 /**
  * Validates the options once, then points the two controllers at the configured paths. Controller
@@ -66,6 +67,7 @@ const metricProviders: Provider[] = (Object.keys(METRIC_NAMES) as MetricKey[]).m
     MetricsService,
     ...metricProviders,
     { provide: APP_FILTER, useClass: MetricsExceptionFilter },
+    transportInstrumentationProvider,
   ],
   exports: [MetricsService, RESOLVED_METRICS_OPTIONS, PrometheusModule, ...metricProviders],
 })

@@ -82,7 +82,8 @@ export class MetricsService
   private readonly backgroundTasks: SeriesCache<ReturnType<MetricsService['createTaskSeries']>>;
   private readonly externalCalls: SeriesCache<OutcomeSeries>;
   private readonly authEvents: SeriesCache<CounterSeries>;
-  private readonly cardinality: CardinalityGuard;
+  /** @internal Transports cap the metrics they register later with it. */
+  readonly cardinality: CardinalityGuard;
   private listener?: OwnListener;
   private pusher?: PushgatewayPusher;
   private stopAnsweringCluster?: () => void;

@@ -33,7 +33,8 @@ export function markException(response: unknown, exception: unknown): void {
   if (state && state.exceptionType === undefined) state.exceptionType = exceptionTypeOf(exception);
 }
 
-function exceptionTypeOf(exception: unknown): string {
+/** The class name counted in `exception_type`; shared by every transport. */
+export function exceptionTypeOf(exception: unknown): string {
   if (exception instanceof Error) return exception.constructor?.name || exception.name || 'Error';
   if (exception !== null && typeof exception === 'object') {
     return (exception as object).constructor?.name || 'Object';
