@@ -3,9 +3,11 @@ import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microse
 import { connect } from 'node:net';
 import { firstValueFrom } from 'rxjs';
 import request from 'supertest';
+import { Test } from '@nestjs/testing';
+import { MetricsModule } from '../src/metrics/index.js';
 import { startChild, type ChildProcessHandle } from './support/child-process.js';
 import { valueOf } from './support/exposition.js';
-import { freePort, LOOPBACK } from './support/loopback.js';
+import { freePort, listenAppOnLoopback, LOOPBACK } from './support/loopback.js';
 import { buildForNode, type NodeBuild } from './support/node-build.js';
 import { FAST_POLL, pollUntil } from './support/poll.js';
 import { requireBinary } from './support/promtool.js';
@@ -218,6 +220,45 @@ describe('microservice handlers measured between two real processes', () => {
     expect(redisRpc({ pattern: 'reject', kind: 'message', status: 'error' })).toBe(1);
     expect(redisRpc({ pattern: 'audit', kind: 'event', status: 'success' })).toBe(1);
     expect(rpc({ pattern: 'sum', kind: 'message', status: 'success' })).toBe(3);
+  });
+
+  it('measures what a ClientProxy sends and emits in an app with the module', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [MetricsModule.forRoot({ appName: 'rpc-client' })],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    const client = ClientProxyFactory.create({
+      transport: Transport.TCP,
+      options: { host: LOOPBACK, port: tcpPort },
+    });
+    try {
+      const clientUrl = await listenAppOnLoopback(app);
+      await expect(send(client, 'sum', [5, 5])).resolves.toBe(10);
+      await expect(send(client, 'reject', {})).rejects.toMatchObject({ message: 'rejected' });
+      await expect(send(client, 'no-such-pattern', {})).rejects.toBeDefined();
+      await expect(
+        firstValueFrom(client.emit('audit', 'ok'), { defaultValue: undefined }),
+      ).resolves.toBeUndefined();
+      const text = (await request(clientUrl).get('/metrics').expect(200)).text;
+      const sent = (labels: Record<string, string>) =>
+        valueOf(text, 'rpc_client_messages_total', { transport: 'tcp', ...labels });
+      expect(sent({ pattern: 'sum', kind: 'message', status: 'success' })).toBe(1);
+      expect(sent({ pattern: 'reject', kind: 'message', status: 'error' })).toBe(1);
+      expect(sent({ pattern: 'no-such-pattern', kind: 'message', status: 'error' })).toBe(1);
+      expect(sent({ pattern: 'audit', kind: 'event', status: 'success' })).toBe(1);
+      expect(
+        valueOf(text, 'rpc_client_message_duration_seconds_count', {
+          transport: 'tcp',
+          pattern: 'sum',
+          kind: 'message',
+        }),
+      ).toBe(1);
+      // The client app serves no handlers, so it has no server-side RPC series.
+      expect(text).not.toContain('rpc_messages_total');
+    } finally {
+      await client.close();
+      await app.close();
+    }
   });
 
   if (redisMissingUnderCi) {

@@ -13,6 +13,8 @@ export const TRANSPORT_METRIC_NAMES = {
   rpcMessagesTotal: 'rpc_messages_total',
   rpcMessageDuration: 'rpc_message_duration_seconds',
   rpcExceptionsTotal: 'rpc_exceptions_total',
+  rpcClientMessagesTotal: 'rpc_client_messages_total',
+  rpcClientMessageDuration: 'rpc_client_message_duration_seconds',
   websocketConnections: 'websocket_connections',
   websocketConnectionsTotal: 'websocket_connections_total',
   websocketMessagesTotal: 'websocket_messages_total',
@@ -29,6 +31,8 @@ export interface RpcMetrics {
   readonly exceptionsTotal: Counter<'transport' | 'pattern' | 'exception_type'>;
 }
 
+export type RpcClientMetrics = Omit<RpcMetrics, 'exceptionsTotal'>;
+
 export interface WebSocketMetrics {
   readonly connections: Gauge<'gateway'>;
   readonly connectionsTotal: Counter<'gateway'>;
@@ -38,6 +42,7 @@ export interface WebSocketMetrics {
 }
 
 const rpcMetrics = new WeakMap<MetricsService, RpcMetrics>();
+const rpcClientMetrics = new WeakMap<MetricsService, RpcClientMetrics>();
 const webSocketMetrics = new WeakMap<MetricsService, WebSocketMetrics>();
 
 /** The RPC server metrics of `service`, registered on first use. */
@@ -68,6 +73,32 @@ export function rpcMetricsOf(service: MetricsService): RpcMetrics {
     };
     protect(service, metrics);
     rpcMetrics.set(service, metrics);
+  }
+  return metrics;
+}
+
+/** The metrics of messages `ClientProxy` sends and emits, registered on first use. */
+export function rpcClientMetricsOf(service: MetricsService): RpcClientMetrics {
+  let metrics = rpcClientMetrics.get(service);
+  if (!metrics) {
+    const { registers, name, buckets } = registration(service);
+    metrics = {
+      messagesTotal: new Counter({
+        name: name('rpcClientMessagesTotal'),
+        help: 'Microservice messages and events a ClientProxy sent, by transport, pattern, kind and outcome.',
+        labelNames: ['transport', 'pattern', 'kind', 'status'],
+        registers,
+      }),
+      messageDuration: new Histogram({
+        name: name('rpcClientMessageDuration'),
+        help: 'Time from sending a microservice message or event to its last reply or its dispatch, in seconds.',
+        labelNames: ['transport', 'pattern', 'kind'],
+        buckets,
+        registers,
+      }),
+    };
+    protect(service, metrics);
+    rpcClientMetrics.set(service, metrics);
   }
   return metrics;
 }

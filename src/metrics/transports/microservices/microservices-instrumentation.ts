@@ -9,6 +9,7 @@ import { RpcProxy } from '@nestjs/microservices/context/rpc-proxy.js';
 import { measureHandler, noteHandlerException } from '../handler-recorder.js';
 import { rpcMetricsOf, UNMATCHED_HANDLER } from '../transport-metrics.js';
 import { activeMetricsService } from '../../utils/active-metrics.js';
+import { instrumentRpcClients } from './rpc-client-instrumentation.js';
 
 type Kind = 'message' | 'event';
 type Handler = ((...args: unknown[]) => unknown) & { next?: unknown };
@@ -20,6 +21,7 @@ export function instrumentMicroservices(): void {
   const serverPrototype = Server.prototype as unknown as Record<PropertyKey, unknown>;
   if (serverPrototype[INSTALLED]) return;
   serverPrototype[INSTALLED] = true;
+  instrumentRpcClients();
 
   const addHandler = Server.prototype.addHandler;
   Server.prototype.addHandler = function (this: Server, pattern, callback, isEventHandler, extras) {
