@@ -4,9 +4,10 @@ import { connect } from 'node:net';
 import { firstValueFrom } from 'rxjs';
 import request from 'supertest';
 import { Test } from '@nestjs/testing';
-import { MetricsModule } from '../src/metrics/index.js';
+import { MetricsModule, type MetricsSummary } from '../src/metrics/index.js';
+import { expectPromtoolClean } from './support/promtool-lint.js';
 import { startChild, type ChildProcessHandle } from './support/child-process.js';
-import { valueOf } from './support/exposition.js';
+import { sumOf, valueOf } from './support/exposition.js';
 import { freePort, listenAppOnLoopback, LOOPBACK } from './support/loopback.js';
 import { buildForNode, type NodeBuild } from './support/node-build.js';
 import { FAST_POLL, pollUntil } from './support/poll.js';
@@ -171,6 +172,25 @@ describe('microservice handlers measured between two real processes', () => {
       }),
     ).toBe(1);
     expect(rpc({ pattern: 'sum', kind: 'message', status: 'success' })).toBe(2);
+    expectPromtoolClean(lastScrape);
+
+    const { rpc: summary, websockets } = (await request(baseUrl).get('/metrics/custom').expect(200))
+      .body as MetricsSummary;
+    expect(websockets).toBeUndefined();
+    expect(summary?.server.messages_total).toBe(sumOf(lastScrape, 'rpc_messages_total'));
+    expect(summary?.server.errors_total).toBe(
+      sumOf(lastScrape, 'rpc_messages_total', { status: 'error' }),
+    );
+    // sum ×2, greet, reject, crash, one unmatched message; audit ×2, one unmatched event.
+    expect(summary?.server.messages_total).toBe(9);
+    expect(summary?.server.by_handler).toContainEqual({
+      transport: 'tcp',
+      pattern: 'audit',
+      kind: 'event',
+      count: 2,
+      errors: 1,
+    });
+    expect(summary?.client).toEqual({ messages_total: 0, errors_total: 0, by_handler: [] });
   });
 
   it('keeps thousands of unknown patterns in one series and survives malformed frames', async () => {

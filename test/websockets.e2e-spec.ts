@@ -6,8 +6,9 @@ import { MessageBody, SubscribeMessage, WebSocketGateway, WsException } from '@n
 import { io, type Socket } from 'socket.io-client';
 import request from 'supertest';
 import WebSocket from 'ws';
-import { MetricsModule, TrackDbOperation } from '../src/metrics/index.js';
-import { valueOf } from './support/exposition.js';
+import { MetricsModule, TrackDbOperation, type MetricsSummary } from '../src/metrics/index.js';
+import { expectPromtoolClean } from './support/promtool-lint.js';
+import { sumOf, valueOf } from './support/exposition.js';
 import { listenAppOnLoopback } from './support/loopback.js';
 import { FAST_POLL, pollUntil } from './support/poll.js';
 
@@ -156,13 +157,25 @@ describe('WebSocket gateway on the ws adapter, with real ws clients', () => {
       client.send(JSON.stringify({ event: `e${i}`, data: i }));
     client.close();
     dropped.terminate();
-    await metrics.until(
+    const text = await metrics.until(
       (text) =>
         valueOf(text, 'websocket_connections', { gateway }) === 0 &&
         valueOf(text, 'websocket_messages_total', { gateway, event: '<unmatched>' }) ===
           2 + UNKNOWN_EVENTS,
     );
     expect(metrics.value('websocket_connections_total', { gateway })).toBe(2);
+    expectPromtoolClean(text);
+
+    const { websockets, rpc } = (await metrics.custom()) as MetricsSummary;
+    expect(rpc).toBeUndefined();
+    expect(websockets).toMatchObject({
+      connections_open: 0,
+      connections_total: 2,
+      messages_total: sumOf(text, 'websocket_messages_total'),
+      errors_total: sumOf(text, 'websocket_messages_total', { status: 'error' }),
+    });
+    expect(websockets?.messages_total).toBe(6 + UNKNOWN_EVENTS);
+    expect(websockets?.by_handler).toContainEqual({ gateway, event: 'save', count: 2, errors: 1 });
   });
 });
 

@@ -43,6 +43,7 @@ import {
 } from './utils/buffered-series.js';
 import { assertDuration, assertLabel, assertOneOf } from './utils/assert-argument.js';
 import { summarize } from './utils/summarize.js';
+import { summarizeTransports } from './transports/summarize-transports.js';
 
 export type Outcome = 'success' | 'error';
 export type BackgroundTaskStatus = 'started' | 'succeeded' | 'failed';
@@ -335,7 +336,10 @@ export class MetricsService
   /** The `/metrics/custom` summary, computed from one snapshot of the registry. */
   async summary(): Promise<MetricsSummary> {
     const snapshot = await this.metrics.registry.getMetricsAsJSON();
-    return summarize(snapshot, this.options.prefix, process.uptime());
+    return {
+      ...summarize(snapshot, this.options.prefix, process.uptime()),
+      ...summarizeTransports(snapshot, this.options.prefix),
+    };
   }
 
   /**
