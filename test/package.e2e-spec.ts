@@ -5,7 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChild, type ChildProcessHandle } from './support/child-process.js';
@@ -99,14 +106,20 @@ describe('the published package', () => {
     ).toEqual([]);
   });
 
-  it('declares Nest, prom-client, reflect-metadata and rxjs as peers', () => {
+  it('declares Nest, prom-client, reflect-metadata and rxjs as peers, the transports as optional ones', () => {
     expect(Object.keys(rootPackage.peerDependencies).sort()).toEqual([
       '@nestjs/common',
       '@nestjs/core',
+      '@nestjs/microservices',
+      '@nestjs/websockets',
       'prom-client',
       'reflect-metadata',
       'rxjs',
     ]);
+    expect(rootPackage.peerDependenciesMeta).toEqual({
+      '@nestjs/microservices': { optional: true },
+      '@nestjs/websockets': { optional: true },
+    });
     expect(rootPackage.main).toBe('dist/metrics/index.js');
     expect(rootPackage.types).toBe('dist/metrics/index.d.ts');
   });
@@ -139,6 +152,10 @@ describe('the published package', () => {
       consumer,
     );
 
+    // The transport packages are optional peers: this app boots without them.
+    for (const transport of ['microservices', 'websockets']) {
+      expect(existsSync(join(consumer, 'node_modules', '@nestjs', transport))).toBe(false);
+    }
     app = await startChild('consumer app', process.execPath, ['app.mjs'], { cwd: consumer });
     const [, port] = await app.waitForLine(/LISTENING (\d+)/, 60_000);
     const base = `http://127.0.0.1:${port}`;
