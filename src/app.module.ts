@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { AuthModule } from './auth/auth.module.js';
+import { ChatModule } from './chat/chat.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ItemsModule } from './items/items.module.js';
 import { MetricsModule, type MetricsModuleOptions } from './metrics/index.js';
 import { QueueModule } from './queue/queue.module.js';
+import { RpcModule } from './rpc/rpc.module.js';
 import { UsersModule } from './users/users.module.js';
 
 export const APP_NAME = 'nestjs-instrumentator-demo';
@@ -27,6 +29,8 @@ export const APP_NAME = 'nestjs-instrumentator-demo';
     AuthModule,
     ItemsModule,
     HealthModule,
+    RpcModule,
+    ChatModule,
   ],
 })
 export class AppModule {}
