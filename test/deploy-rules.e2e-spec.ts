@@ -13,8 +13,8 @@ import { describeWithBinary, PROMETHEUS_INSTALL_HINT, runBinary } from './suppor
 
 const PROM_DIR = join(ROOT, 'deploy/prometheus');
 
-/** 12 recording rules + 7 alerts. Changing alerts.yml means changing this on purpose. */
-const EXPECTED_RULES = 19;
+/** 14 recording rules + 8 alerts. Changing alerts.yml means changing this on purpose. */
+const EXPECTED_RULES = 22;
 
 /** What the library exposes with default options (no prefix). */
 const HISTOGRAMS = [
@@ -24,6 +24,9 @@ const HISTOGRAMS = [
   'database_operation_duration_seconds',
   'background_task_duration_seconds',
   'external_api_call_duration_seconds',
+  'rpc_message_duration_seconds',
+  'rpc_client_message_duration_seconds',
+  'websocket_message_duration_seconds',
   'nodejs_gc_duration_seconds',
 ];
 const LIBRARY_METRICS = [
@@ -44,6 +47,16 @@ const LIBRARY_METRICS = [
   'queue_size',
   'active_connections',
   'app_info',
+  'rpc_messages_total',
+  'rpc_message_duration_seconds',
+  'rpc_exceptions_total',
+  'rpc_client_messages_total',
+  'rpc_client_message_duration_seconds',
+  'websocket_connections',
+  'websocket_connections_total',
+  'websocket_messages_total',
+  'websocket_message_duration_seconds',
+  'websocket_exceptions_total',
 ];
 /** prom-client's collectDefaultMetrics(). */
 const DEFAULT_METRICS = [
@@ -238,7 +251,7 @@ describeWithBinary(
         alert: m[1],
         quiet: m[2].trim() === '[]',
       }));
-      expect(alerts.length).toBe(7);
+      expect(alerts.length).toBe(8);
       for (const alert of alerts) {
         expect({ alert, fires: cases.some((c) => c.alert === alert && !c.quiet) }).toEqual({
           alert,
