@@ -6,7 +6,12 @@ import { MessageBody, SubscribeMessage, WebSocketGateway, WsException } from '@n
 import { io, type Socket } from 'socket.io-client';
 import request from 'supertest';
 import WebSocket from 'ws';
-import { MetricsModule, TrackDbOperation, type MetricsSummary } from '../src/metrics/index.js';
+import {
+  MetricsModule,
+  TrackDbOperation,
+  type MetricsModuleOptions,
+  type MetricsSummary,
+} from '../src/metrics/index.js';
 import { expectPromtoolClean } from './support/promtool-lint.js';
 import { sumOf, valueOf } from './support/exposition.js';
 import { listenAppOnLoopback } from './support/loopback.js';
@@ -51,8 +56,12 @@ class WsNotesGateway extends NotesHandlers {}
 @WebSocketGateway()
 class IoNotesGateway extends NotesHandlers {}
 
-async function startApp(gateway: new (store: NoteStore) => NotesHandlers, ws: boolean) {
-  @Module({ imports: [MetricsModule.forRoot()], providers: [NoteStore, gateway] })
+async function startApp(
+  gateway: new (store: NoteStore) => NotesHandlers,
+  ws: boolean,
+  options: MetricsModuleOptions = {},
+) {
+  @Module({ imports: [MetricsModule.forRoot(options)], providers: [NoteStore, gateway] })
   class GatewayModule {}
   const moduleRef = await Test.createTestingModule({ imports: [GatewayModule] }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
@@ -236,5 +245,51 @@ describe('WebSocket gateway on the socket.io adapter, with real socket.io client
     await metrics.until((text) => valueOf(text, 'websocket_connections', { gateway }) === 0);
     expect(metrics.value('websocket_connections_total', { gateway })).toBe(2);
     dropped.close();
+  });
+});
+
+describe('WebSocket labels under the series cap', () => {
+  let app: INestApplication;
+  let baseUrl = '';
+  const gateway = 'WsNotesGateway';
+
+  beforeAll(async () => {
+    ({ app, baseUrl } = await startApp(WsNotesGateway, true, { maxSeriesPerMetric: 2 }));
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('records the first label sets and counts the rest as dropped', async () => {
+    const metrics = metricsOf(baseUrl);
+    const client = new WebSocket(`${baseUrl.replace('http', 'ws')}/notes`);
+    await new Promise((resolve, reject) => {
+      client.once('open', resolve);
+      client.once('error', reject);
+    });
+    // Handlers run concurrently; waiting between steps fixes which label sets come first.
+    for (const event of ['echo', 'fail', 'fail'])
+      client.send(JSON.stringify({ event, data: 'ok' }));
+    await metrics.until(
+      (current) =>
+        valueOf(current, 'websocket_exceptions_total', { gateway, event: 'fail' }) === 2 &&
+        valueOf(current, 'websocket_messages_total', { gateway, event: 'echo' }) === 1,
+    );
+    client.send(JSON.stringify({ event: 'save', data: 'ok' }));
+    await metrics.until(
+      (current) => valueOf(current, 'database_operations_total', { table: 'notes' }) === 1,
+    );
+    client.close();
+    const text = await metrics.until(
+      (current) => valueOf(current, 'websocket_connections', { gateway }) === 0,
+    );
+    const dropped = (metric: string) =>
+      valueOf(text, 'metrics_series_dropped_total', { metric }) ?? 0;
+    expect(metrics.value('websocket_messages_total', { gateway, event: 'echo' })).toBe(1);
+    expect(metrics.value('websocket_messages_total', { gateway, event: 'fail' })).toBe(2);
+    expect(metrics.value('websocket_messages_total', { gateway, event: 'save' })).toBeUndefined();
+    expect(dropped('websocket_messages_total')).toBe(1);
+    expect(dropped('websocket_message_duration_seconds')).toBe(1);
+    expect(dropped('websocket_exceptions_total')).toBe(0);
   });
 });
