@@ -173,6 +173,10 @@ describe('microservice handlers measured between two real processes', () => {
     ).toBe(1);
     expect(rpc({ pattern: 'sum', kind: 'message', status: 'success' })).toBe(2);
     expectPromtoolClean(lastScrape);
+    await request(baseUrl)
+      .get('/metrics')
+      .set('Accept', 'application/openmetrics-text; version=1.0.0')
+      .expect(200);
 
     const { rpc: summary, websockets } = (await request(baseUrl).get('/metrics/custom').expect(200))
       .body as MetricsSummary;

@@ -18,6 +18,7 @@ import { listenAppOnLoopback } from './support/loopback.js';
 import { FAST_POLL, pollUntil } from './support/poll.js';
 
 const UNKNOWN_EVENTS = 1000;
+const OPENMETRICS = 'application/openmetrics-text; version=1.0.0';
 
 @Injectable()
 class NoteStore {
@@ -158,7 +159,7 @@ describe('WebSocket gateway on the ws adapter, with real ws clients', () => {
       1,
     );
     expect(metrics.value('database_operations_total', { table: 'notes', status: 'error' })).toBe(1);
-    expect(metrics.value('websocket_connections', { gateway })).toBe(2);
+    expect(metrics.value('websocket_connections_open', { gateway })).toBe(2);
     expect(metrics.value('websocket_connections_total', { gateway })).toBe(2);
 
     // Thousands of invented event names stay in the one <unmatched> series.
@@ -168,12 +169,17 @@ describe('WebSocket gateway on the ws adapter, with real ws clients', () => {
     dropped.terminate();
     const text = await metrics.until(
       (text) =>
-        valueOf(text, 'websocket_connections', { gateway }) === 0 &&
+        valueOf(text, 'websocket_connections_open', { gateway }) === 0 &&
         valueOf(text, 'websocket_messages_total', { gateway, event: '<unmatched>' }) ===
           2 + UNKNOWN_EVENTS,
     );
     expect(metrics.value('websocket_connections_total', { gateway })).toBe(2);
     expectPromtoolClean(text);
+    await request(baseUrl)
+      .get('/metrics')
+      .set('Accept', OPENMETRICS)
+      .expect(200)
+      .expect('Content-Type', /openmetrics/);
 
     const { websockets, rpc } = (await metrics.custom()) as MetricsSummary;
     expect(rpc).toBeUndefined();
@@ -237,12 +243,12 @@ describe('WebSocket gateway on the socket.io adapter, with real socket.io client
         exception_type: 'WsException',
       }),
     ).toBe(1);
-    expect(metrics.value('websocket_connections', { gateway })).toBe(2);
+    expect(metrics.value('websocket_connections_open', { gateway })).toBe(2);
 
     client.disconnect();
     // A client whose transport goes away without a disconnect packet.
     (dropped.io.engine as unknown as { close(): void }).close();
-    await metrics.until((text) => valueOf(text, 'websocket_connections', { gateway }) === 0);
+    await metrics.until((text) => valueOf(text, 'websocket_connections_open', { gateway }) === 0);
     expect(metrics.value('websocket_connections_total', { gateway })).toBe(2);
     dropped.close();
   });
@@ -281,7 +287,7 @@ describe('WebSocket labels under the series cap', () => {
     );
     client.close();
     const text = await metrics.until(
-      (current) => valueOf(current, 'websocket_connections', { gateway }) === 0,
+      (current) => valueOf(current, 'websocket_connections_open', { gateway }) === 0,
     );
     const dropped = (metric: string) =>
       valueOf(text, 'metrics_series_dropped_total', { metric }) ?? 0;
