@@ -439,7 +439,7 @@ describeWithBinary(
         );
         const counted = countsByRequest(samples);
         expect(counted).toEqual(targetOf(DEMO_JOB).sent.toObject());
-        expect(targetOf(DEMO_JOB).sent.total).toBe(ROUNDS * 15);
+        expect(targetOf(DEMO_JOB).sent.total).toBe(ROUNDS * 17);
       });
 
       it('gives a finite p99 latency over the last minute', async () => {
