@@ -1,10 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
+import { Controller, Module } from '@nestjs/common';
+import {
+  ClientProxyFactory,
+  MessagePattern,
+  Transport,
+  type ClientProxy,
+  type MicroserviceOptions,
+} from '@nestjs/microservices';
 import { connect } from 'node:net';
 import { firstValueFrom } from 'rxjs';
 import request from 'supertest';
 import { Test } from '@nestjs/testing';
-import { MetricsModule, type MetricsSummary } from '../src/metrics/index.js';
+import { MetricsModule, MetricsService, type MetricsSummary } from '../src/metrics/index.js';
 import { expectPromtoolClean } from './support/promtool-lint.js';
 import { startChild, type ChildProcessHandle } from './support/child-process.js';
 import { sumOf, valueOf } from './support/exposition.js';
@@ -282,6 +289,61 @@ describe('microservice handlers measured between two real processes', () => {
     } finally {
       await client.close();
       await app.close();
+    }
+  });
+
+  it('measures a standalone microservice too, with its patterns under the series cap', async () => {
+    @Controller()
+    class Letters {
+      @MessagePattern('a')
+      a(): string {
+        return 'a';
+      }
+
+      @MessagePattern('b')
+      b(): string {
+        return 'b';
+      }
+
+      @MessagePattern('c')
+      c(): string {
+        return 'c';
+      }
+    }
+    @Module({
+      imports: [MetricsModule.forRoot({ maxSeriesPerMetric: 2 })],
+      controllers: [Letters],
+    })
+    class LettersModule {}
+    const port = await freePort();
+    const moduleRef = await Test.createTestingModule({ imports: [LettersModule] }).compile();
+    const microservice = moduleRef.createNestMicroservice<MicroserviceOptions>({
+      transport: Transport.TCP,
+      options: { host: LOOPBACK, port },
+      logger: false,
+    });
+    const client = ClientProxyFactory.create({
+      transport: Transport.TCP,
+      options: { host: LOOPBACK, port },
+    });
+    try {
+      await microservice.listen();
+      for (const letter of ['a', 'b', 'c', 'c']) {
+        await expect(send(client, letter, {})).resolves.toBe(letter);
+      }
+      const { text } = await microservice.get(MetricsService).exposition();
+      const served = (pattern: string) =>
+        valueOf(text, 'rpc_messages_total', { transport: 'tcp', pattern, status: 'success' });
+      expect([served('a'), served('b'), served('c')]).toEqual([1, 1, undefined]);
+      expect(valueOf(text, 'metrics_series_dropped_total', { metric: 'rpc_messages_total' })).toBe(
+        2,
+      );
+      expect(
+        valueOf(text, 'metrics_series_dropped_total', { metric: 'rpc_message_duration_seconds' }),
+      ).toBe(2);
+    } finally {
+      await client.close();
+      await microservice.close();
     }
   });
 
