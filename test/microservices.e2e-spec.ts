@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Module } from '@nestjs/common';
 import {
   ClientProxyFactory,
+  EventPattern,
   MessagePattern,
+  Payload,
   Transport,
   type ClientProxy,
   type MicroserviceOptions,
@@ -309,9 +311,20 @@ describe('microservice handlers measured between two real processes', () => {
       c(): string {
         return 'c';
       }
+
+      @EventPattern('tick')
+      first(@Payload() _tick: unknown): void {
+        ticks.push('first');
+      }
+
+      @EventPattern('tick')
+      second(@Payload() _tick: unknown): void {
+        ticks.push('second');
+      }
     }
+    const ticks: string[] = [];
     @Module({
-      imports: [MetricsModule.forRoot({ maxSeriesPerMetric: 2 })],
+      imports: [MetricsModule.forRoot({ maxSeriesPerMetric: 3 })],
       controllers: [Letters],
     })
     class LettersModule {}
@@ -328,6 +341,15 @@ describe('microservice handlers measured between two real processes', () => {
     });
     try {
       await microservice.listen();
+      // Both handlers of one event pattern still run, and each run counts.
+      client.emit('tick', {});
+      await pollUntil(
+        'both tick handlers',
+        async () => (ticks.length === 2 ? true : undefined),
+        FAST_POLL,
+      );
+      expect(ticks.sort()).toEqual(['first', 'second']);
+      // With the tick's series first, a and b fill the cap of 3; c is dropped.
       for (const letter of ['a', 'b', 'c', 'c']) {
         await expect(send(client, letter, {})).resolves.toBe(letter);
       }
@@ -335,6 +357,9 @@ describe('microservice handlers measured between two real processes', () => {
       const served = (pattern: string) =>
         valueOf(text, 'rpc_messages_total', { transport: 'tcp', pattern, status: 'success' });
       expect([served('a'), served('b'), served('c')]).toEqual([1, 1, undefined]);
+      expect(
+        valueOf(text, 'rpc_messages_total', { pattern: 'tick', kind: 'event', status: 'success' }),
+      ).toBe(2);
       expect(valueOf(text, 'metrics_series_dropped_total', { metric: 'rpc_messages_total' })).toBe(
         2,
       );

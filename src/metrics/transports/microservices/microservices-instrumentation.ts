@@ -47,6 +47,14 @@ export function instrumentMicroservices(): void {
         }
       },
     );
+    // Several event handlers of one pattern form a list through `next`, which Nest sets on the
+    // registered function and reads back from its own closure: both must see the same property.
+    Object.defineProperty(measured, 'next', {
+      get: () => (callback as Handler).next,
+      set: (next: unknown) => {
+        (callback as Handler).next = next;
+      },
+    });
     return addHandler.call(this, pattern, measured as typeof callback, isEventHandler, extras);
   };
 
