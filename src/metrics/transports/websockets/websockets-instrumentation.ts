@@ -147,17 +147,26 @@ function countUnmatchedWsMessages(adapter: unknown): void {
     const gateway =
       client !== null && typeof client === 'object' ? gatewayOfClient.get(client) : undefined;
     const counting =
-      gateway === undefined
-        ? handlers
-        : ({
-            get: (event: unknown) => {
-              const handler = handlers.get(event);
-              if (handler === undefined) countUnmatched(gateway);
-              return handler;
-            },
-          } as HandlersMap);
+      gateway === undefined ? handlers : countingLookups(handlers, () => countUnmatched(gateway));
     return (bindMessageHandler as Callback).call(this, frame, counting, ...rest);
   };
+}
+
+/** `handlers` as it is, except that a `get` that finds nothing calls `onMiss`. */
+function countingLookups(handlers: HandlersMap, onMiss: () => void): HandlersMap {
+  const get = (key: unknown) => {
+    const handler = handlers.get(key);
+    if (handler === undefined) onMiss();
+    return handler;
+  };
+  // A Proxy, not a look-alike object: an adapter of the app's own may call any other Map method.
+  return new Proxy(handlers, {
+    get(target, property) {
+      if (property === 'get') return get;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as Callback).bind(target) : value;
+    },
+  });
 }
 
 function countUnmatched(gateway: string): void {
