@@ -372,6 +372,46 @@ describe('microservice handlers measured between two real processes', () => {
     }
   });
 
+  it('measures a hybrid app that inherits the app config (inheritAppConfig)', async () => {
+    @Controller()
+    class Echo {
+      @MessagePattern('echo')
+      echo(@Payload() value: unknown): unknown {
+        return value;
+      }
+    }
+    @Module({ imports: [MetricsModule.forRoot()], controllers: [Echo] })
+    class EchoModule {}
+    const port = await freePort();
+    const moduleRef = await Test.createTestingModule({ imports: [EchoModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    app.connectMicroservice<MicroserviceOptions>(
+      { transport: Transport.TCP, options: { host: LOOPBACK, port } },
+      { inheritAppConfig: true },
+    );
+    const client = ClientProxyFactory.create({
+      transport: Transport.TCP,
+      options: { host: LOOPBACK, port },
+    });
+    try {
+      await app.startAllMicroservices();
+      const url = await listenAppOnLoopback(app);
+      await expect(send(client, 'echo', 7)).resolves.toBe(7);
+      const text = (await request(url).get('/metrics').expect(200)).text;
+      expect(
+        valueOf(text, 'rpc_messages_total', {
+          transport: 'tcp',
+          pattern: 'echo',
+          kind: 'message',
+          status: 'success',
+        }),
+      ).toBe(1);
+    } finally {
+      await client.close();
+      await app.close();
+    }
+  });
+
   if (redisMissingUnderCi) {
     it('requires redis-server under CI', () => {
       throw redisMissingUnderCi;
