@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createApp } from './app.factory.js';
+import { startMicroservice } from './rpc/start-microservice.js';
 
 const DEFAULT_PORT = 3000;
 const DEFAULT_HOST = '0.0.0.0';
@@ -13,13 +14,14 @@ async function bootstrap(): Promise<void> {
   const config = app.get(ConfigService);
   const port = parsePort(config.get<string>('PORT'));
   const host = config.get<string>('HOST') || DEFAULT_HOST;
+  const rpcPort = await startMicroservice(app, parsePort(config.get<string>('RPC_PORT'), 0));
   await app.listen(port, host);
-  Logger.log(`Listening on ${await app.getUrl()}`, 'Bootstrap');
+  Logger.log(`Listening on ${await app.getUrl()}, TCP microservice on ${rpcPort}`, 'Bootstrap');
 }
 
-function parsePort(raw: string | undefined): number {
+function parsePort(raw: string | undefined, fallback = DEFAULT_PORT): number {
   if (!raw) {
-    return DEFAULT_PORT;
+    return fallback;
   }
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {

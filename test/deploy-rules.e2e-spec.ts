@@ -13,8 +13,8 @@ import { describeWithBinary, PROMETHEUS_INSTALL_HINT, runBinary } from './suppor
 
 const PROM_DIR = join(ROOT, 'deploy/prometheus');
 
-/** 14 recording rules + 8 alerts. Changing alerts.yml means changing this on purpose. */
-const EXPECTED_RULES = 22;
+/** 16 recording rules + 9 alerts. Changing alerts.yml means changing this on purpose. */
+const EXPECTED_RULES = 25;
 
 /** What the library exposes with default options (no prefix). */
 const HISTOGRAMS = [
@@ -26,6 +26,9 @@ const HISTOGRAMS = [
   'external_api_call_duration_seconds',
   'graphql_operation_duration_seconds',
   'graphql_resolver_duration_seconds',
+  'rpc_message_duration_seconds',
+  'rpc_client_message_duration_seconds',
+  'websocket_message_duration_seconds',
   'nodejs_gc_duration_seconds',
 ];
 const LIBRARY_METRICS = [
@@ -50,6 +53,16 @@ const LIBRARY_METRICS = [
   'graphql_operation_duration_seconds',
   'graphql_exceptions_total',
   'graphql_resolver_duration_seconds',
+  'rpc_messages_total',
+  'rpc_message_duration_seconds',
+  'rpc_exceptions_total',
+  'rpc_client_messages_total',
+  'rpc_client_message_duration_seconds',
+  'websocket_connections_open',
+  'websocket_connections_total',
+  'websocket_messages_total',
+  'websocket_message_duration_seconds',
+  'websocket_exceptions_total',
 ];
 /** prom-client's collectDefaultMetrics(). */
 const DEFAULT_METRICS = [
@@ -193,7 +206,7 @@ describe('deploy/grafana/dashboard.json', () => {
     expect(required.filter((name) => !used.has(name))).toEqual([]);
   });
 
-  // GraphQL operation and resolver durations are recorded without exemplars.
+  // GraphQL, RPC and WebSocket durations are recorded without exemplars.
   it('shows exemplars on every latency graph of an exemplar-carrying metric, and nowhere else', () => {
     const targets = queryPanels.flatMap((panel) =>
       (panel.targets ?? []).map((target) => ({
@@ -201,7 +214,7 @@ describe('deploy/grafana/dashboard.json', () => {
         latency:
           panel.type === 'timeseries' &&
           /_duration_seconds_bucket\b/.test(target.expr ?? '') &&
-          !/\bgraphql_/.test(target.expr ?? ''),
+          !/\b(graphql|rpc|websocket)_/.test(target.expr ?? ''),
         exemplar: target.exemplar === true,
       })),
     );
@@ -268,7 +281,7 @@ describeWithBinary(
         alert: m[1],
         quiet: m[2].trim() === '[]',
       }));
-      expect(alerts.length).toBe(8);
+      expect(alerts.length).toBe(9);
       for (const alert of alerts) {
         expect({ alert, fires: cases.some((c) => c.alert === alert && !c.quiet) }).toEqual({
           alert,

@@ -108,12 +108,14 @@ describe('the published package', () => {
     ).toEqual([]);
   });
 
-  it('declares Nest, prom-client, reflect-metadata and rxjs as peers; GraphQL and the OpenTelemetry API as optional ones', () => {
+  it('declares Nest, prom-client, reflect-metadata and rxjs as peers; the transports and the OpenTelemetry API as optional ones', () => {
     expect(Object.keys(rootPackage.peerDependencies).sort()).toEqual([
       '@nestjs/apollo',
       '@nestjs/common',
       '@nestjs/core',
       '@nestjs/graphql',
+      '@nestjs/microservices',
+      '@nestjs/websockets',
       '@opentelemetry/api',
       'prom-client',
       'reflect-metadata',
@@ -122,6 +124,8 @@ describe('the published package', () => {
     expect(rootPackage.peerDependenciesMeta).toEqual({
       '@nestjs/apollo': { optional: true },
       '@nestjs/graphql': { optional: true },
+      '@nestjs/microservices': { optional: true },
+      '@nestjs/websockets': { optional: true },
       '@opentelemetry/api': { optional: true },
     });
     expect(rootPackage.main).toBe('dist/metrics/index.js');
@@ -159,6 +163,10 @@ describe('the published package', () => {
     expect(existsSync(join(consumer, 'node_modules/@nestjs/graphql'))).toBe(false);
     expect(existsSync(join(consumer, 'node_modules/@nestjs/apollo'))).toBe(false);
 
+    // The transport packages are optional peers: this app boots without them.
+    for (const transport of ['microservices', 'websockets']) {
+      expect(existsSync(join(consumer, 'node_modules', '@nestjs', transport))).toBe(false);
+    }
     app = await startChild('consumer app', process.execPath, ['app.mjs'], { cwd: consumer });
     const [, port] = await app.waitForLine(/LISTENING (\d+)/, 60_000);
     const base = `http://127.0.0.1:${port}`;

@@ -18,6 +18,7 @@
  * linted text output, family names differing only where OpenMetrics says they must.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { io } from 'socket.io-client';
 import { join } from 'node:path';
 import {
   MetricsService,
@@ -44,8 +45,8 @@ const DEMO_JOB = 'nestjs-app';
 const METRICS_TOKEN = 'e2e-scrape-token';
 const OPENMETRICS_ACCEPT = 'application/openmetrics-text; version=1.0.0';
 const ALERTS_FILE = join(PROJECT_ROOT, 'deploy/prometheus/alerts.yml');
-/** 14 recording rules and 8 alerts, as test/deploy-rules.e2e-spec.ts counts them. */
-const DEPLOYED_RULES = 22;
+/** 16 recording rules and 9 alerts, as test/deploy-rules.e2e-spec.ts counts them. */
+const DEPLOYED_RULES = 25;
 /** Every round changes the counters, so `rate()` over the last minute has something to show. */
 const ROUNDS = 2;
 
@@ -227,6 +228,29 @@ async function demoRound(demo: DemoService, round: number, tally: RequestTally):
     `mutation AddUser { createUser(name: "GraphQL ${round}", email: "graphql-${round}@example.com", password: "correct-horse") { id } }`,
   );
   await graphql('{ user(', 400);
+  // the in-process TCP microservice: one quote answered, one refused (an RpcException)
+  await call('/quotes?price=3&quantity=2', { endpoint: '/quotes', status: 200 });
+  await call('/quotes?price=3&quantity=0', { endpoint: '/quotes', status: 400 });
+  await chatRound(demo.url);
+}
+
+/** One socket.io client of the demo's ChatGateway: a message answered, one refused (a WsException). */
+async function chatRound(url: string): Promise<void> {
+  const chat = io(url, { transports: ['websocket'], reconnection: false });
+  try {
+    await new Promise((resolve, reject) => {
+      chat.once('connect', () => resolve(undefined));
+      chat.once('connect_error', reject);
+    });
+    const answered = new Promise((resolve) => chat.once('chat', resolve));
+    chat.emit('chat', 'hello');
+    await answered;
+    const refused = new Promise((resolve) => chat.once('exception', resolve));
+    chat.emit('chat', '');
+    await refused;
+  } finally {
+    chat.disconnect();
+  }
 }
 
 /** graphql_operations_total of one demo round, by operation type, name and status. */
@@ -442,7 +466,7 @@ describeWithBinary(
         );
         const counted = countsByRequest(samples);
         expect(counted).toEqual(targetOf(DEMO_JOB).sent.toObject());
-        expect(targetOf(DEMO_JOB).sent.total).toBe(ROUNDS * 19);
+        expect(targetOf(DEMO_JOB).sent.total).toBe(ROUNDS * 21);
       });
 
       it('counts every GraphQL operation by type, name and outcome, and the exceptions thrown', async () => {
@@ -513,6 +537,41 @@ describeWithBinary(
           failure: ROUNDS * DEMO_ROUND.loginFailures,
           success: ROUNDS * DEMO_ROUND.loginSuccesses,
         });
+      });
+
+      it('counts the quotes its TCP microservice answered and refused, on both sides', async () => {
+        const pattern = '{\\"cmd\\":\\"quote\\"}';
+        for (const metric of ['rpc_messages_total', 'rpc_client_messages_total']) {
+          const byStatus = await prometheus.query(
+            `sum by (status) (${metric}{job="${DEMO_JOB}", transport="tcp", pattern="${pattern}", kind="message"})`,
+          );
+          expect(Object.fromEntries(byStatus.map((s) => [s.labels.status, s.value]))).toEqual({
+            success: ROUNDS,
+            error: ROUNDS,
+          });
+        }
+        expect(
+          await single(
+            prometheus,
+            `sum(rpc_exceptions_total{job="${DEMO_JOB}", exception_type="RpcException"})`,
+          ),
+        ).toBe(ROUNDS);
+      });
+
+      it('counts the chat messages and connections of its WebSocket gateway', async () => {
+        const byStatus = await prometheus.query(
+          `sum by (status) (websocket_messages_total{job="${DEMO_JOB}", gateway="ChatGateway", event="chat"})`,
+        );
+        expect(Object.fromEntries(byStatus.map((s) => [s.labels.status, s.value]))).toEqual({
+          success: ROUNDS,
+          error: ROUNDS,
+        });
+        expect(
+          await single(
+            prometheus,
+            `sum(websocket_connections_total{job="${DEMO_JOB}", gateway="ChatGateway"})`,
+          ),
+        ).toBe(ROUNDS);
       });
 
       it('evaluates every rule of deploy/prometheus/alerts.yml without error', async () => {

@@ -31,6 +31,9 @@ export type {
   MetricsPushgatewayOptions,
   MetricsSummary,
   ResolvedMetricsOptions,
+  RpcSummary,
+  TransportTraffic,
+  WebSocketSummary,
 } from './interfaces/index.js';
 export {
   bootstrapCluster,

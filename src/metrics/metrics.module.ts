@@ -17,6 +17,7 @@ import {
 import { MetricsService } from './metrics.service.js';
 import { dashboardPathOf } from './dashboard/dashboard-path.js';
 import { resolveMetricsOptions } from './utils/resolve-options.js';
+import { transportInstrumentationProvider } from './transports/install-transports.js';
 
 /**
  * Validates the options once, then points the two controllers at the configured paths. Controller
@@ -71,6 +72,7 @@ const metricProviders: Provider[] = (Object.keys(METRIC_NAMES) as MetricKey[]).m
     MetricsService,
     ...metricProviders,
     { provide: APP_GUARD, useClass: NoMetricsGuard },
+    transportInstrumentationProvider,
   ],
   exports: [MetricsService, RESOLVED_METRICS_OPTIONS, PrometheusModule, ...metricProviders],
 })

@@ -37,6 +37,7 @@ import { summarize } from './utils/summarize.js';
 import { loadExemplarReader, type ExemplarReader } from './exemplars/trace-exemplars.js';
 import { outcomeSeries, type OutcomeSeries } from './utils/outcome-series.js';
 import { instrumentGraphql } from './transports/graphql/graphql-instrumentation.js';
+import { summarizeTransports } from './transports/summarize-transports.js';
 
 export type Outcome = 'success' | 'error';
 export type BackgroundTaskStatus = 'started' | 'succeeded' | 'failed';
@@ -76,7 +77,8 @@ export class MetricsService
   private readonly backgroundTasks: SeriesCache<ReturnType<MetricsService['createTaskSeries']>>;
   private readonly externalCalls: SeriesCache<OutcomeSeries>;
   private readonly authEvents: SeriesCache<CounterSeries>;
-  private readonly cardinality: CardinalityGuard;
+  /** @internal Transports cap the metrics they register later with it. */
+  readonly cardinality: CardinalityGuard;
   private listener?: OwnListener;
   private pusher?: PushgatewayPusher;
   private stopAnsweringCluster?: () => void;
@@ -362,7 +364,10 @@ export class MetricsService
   /** The `/metrics/custom` summary, computed from one snapshot of the registry. */
   async summary(): Promise<MetricsSummary> {
     const snapshot = await this.metrics.registry.getMetricsAsJSON();
-    return summarize(snapshot, this.options.prefix, process.uptime());
+    return {
+      ...summarize(snapshot, this.options.prefix, process.uptime()),
+      ...summarizeTransports(snapshot, this.options.prefix),
+    };
   }
 
   /**

@@ -13,4 +13,7 @@ export type {
   EndpointTraffic,
   LatencyEstimate,
   MetricsSummary,
+  RpcSummary,
+  TransportTraffic,
+  WebSocketSummary,
 } from './metrics-summary.interface.js';

@@ -73,4 +73,30 @@ export interface MetricsSummary {
   };
   /** Present only in apps that use GraphQLModule with the Apollo driver. */
   graphql?: GraphqlSummary;
+  /** Present once the app has served or sent a microservice message. */
+  rpc?: RpcSummary;
+  /** Present once a WebSocket gateway has had a connection or a message. */
+  websockets?: WebSocketSummary;
+}
+
+/** Message counts of one transport; `by_handler` has one entry per label set, e.g. per pattern. */
+export interface TransportTraffic {
+  messages_total: number;
+  errors_total: number;
+  /** The labels of the series (`transport`, `pattern`, `kind`, or `gateway`, `event`), `count` and `errors`. */
+  by_handler: Array<Record<string, string | number>>;
+}
+
+/** `/metrics/custom` section of an app that serves or sends microservice messages. */
+export interface RpcSummary {
+  /** From `rpc_messages_total`: messages and events this app's handlers received. */
+  server: TransportTraffic;
+  /** From `rpc_client_messages_total`: messages and events this app's `ClientProxy`s sent. */
+  client: TransportTraffic;
+}
+
+/** `/metrics/custom` section of an app with WebSocket gateways. */
+export interface WebSocketSummary extends TransportTraffic {
+  connections_open: number;
+  connections_total: number;
 }

@@ -49,7 +49,7 @@ export function markException(response: unknown, exception: unknown): void {
   if (state && state.exceptionType === undefined) state.exceptionType = exceptionTypeOf(exception);
 }
 
-/** The class name of a thrown value; for a thrown primitive, its type, never its value. */
+/** The class name counted in `exception_type`, by every transport; for a thrown primitive, its type, never its value. */
 export function exceptionTypeOf(exception: unknown): string {
   if (exception instanceof Error) return exception.constructor?.name || exception.name || 'Error';
   if (exception !== null && typeof exception === 'object') {

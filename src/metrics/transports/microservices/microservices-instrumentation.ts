@@ -1,0 +1,108 @@
+/**
+ * Measures `@MessagePattern` and `@EventPattern` handlers of every `@nestjs/microservices` server in
+ * the process, whichever way the app starts it (`createMicroservice`, `connectMicroservice`, with or
+ * without `inheritAppConfig`). Loaded only when the package is installed.
+ */
+import { Transport } from '@nestjs/microservices';
+import { Server } from '@nestjs/microservices/server/server.js';
+import { RpcProxy } from '@nestjs/microservices/context/rpc-proxy.js';
+import { measureHandler, noteHandlerException } from '../handler-recorder.js';
+import { rpcMetricsOf, UNMATCHED_HANDLER } from '../transport-metrics.js';
+import { activeMetricsService } from '../../utils/active-metrics.js';
+import { instrumentRpcClients } from './rpc-client-instrumentation.js';
+
+type Kind = 'message' | 'event';
+type Handler = ((...args: unknown[]) => unknown) & { next?: unknown };
+
+const INSTALLED = Symbol.for('nestjs-instrumentator.microservices');
+
+/** Patches the shared prototypes once per process; every app's active metrics module records into it. */
+export function instrumentMicroservices(): void {
+  const serverPrototype = Server.prototype as unknown as Record<PropertyKey, unknown>;
+  if (serverPrototype[INSTALLED]) return;
+  serverPrototype[INSTALLED] = true;
+  instrumentRpcClients();
+
+  const addHandler = Server.prototype.addHandler;
+  Server.prototype.addHandler = function (this: Server, pattern, callback, isEventHandler, extras) {
+    const kind: Kind = isEventHandler ? 'event' : 'message';
+    const labels = {
+      transport: transportOf(this),
+      pattern: String(this.normalizePattern(pattern)),
+      kind,
+    };
+    const measured = measureHandler(
+      callback as Handler,
+      'a microservice handler',
+      (service, { outcome, exceptionType, durationSeconds }) => {
+        const metrics = rpcMetricsOf(service);
+        metrics.messagesTotal.inc({ ...labels, status: outcome });
+        metrics.messageDuration.observe(labels, durationSeconds);
+        if (exceptionType !== undefined) {
+          metrics.exceptionsTotal.inc({
+            transport: labels.transport,
+            pattern: labels.pattern,
+            exception_type: exceptionType,
+          });
+        }
+      },
+    );
+    // Several event handlers of one pattern form a list through `next`, which Nest sets on the
+    // registered function and reads back from its own closure: both must see the same property.
+    Object.defineProperty(measured, 'next', {
+      get: () => (callback as Handler).next,
+      set: (next: unknown) => {
+        (callback as Handler).next = next;
+      },
+    });
+    return addHandler.call(this, pattern, measured as typeof callback, isEventHandler, extras);
+  };
+
+  // Servers look a handler up in handleEvent for events and in their own handleMessage for requests;
+  // this flag, set only during handleEvent's synchronous lookup, tells the two apart.
+  let lookingUpEvent = false;
+  const handleEvent = Server.prototype.handleEvent;
+  Server.prototype.handleEvent = function (this: Server, ...args) {
+    lookingUpEvent = true;
+    try {
+      return handleEvent.apply(this, args);
+    } finally {
+      lookingUpEvent = false;
+    }
+  };
+  const getHandlerByPattern = Server.prototype.getHandlerByPattern;
+  Server.prototype.getHandlerByPattern = function (this: Server, pattern) {
+    const handler = getHandlerByPattern.call(this, pattern);
+    if (handler === null) countUnmatched(this, lookingUpEvent ? 'event' : 'message');
+    return handler;
+  };
+
+  const handleError = RpcProxy.prototype.handleError;
+  RpcProxy.prototype.handleError = function (this: RpcProxy, ...args) {
+    noteHandlerException(args[2]);
+    return handleError.apply(this, args);
+  };
+}
+
+function countUnmatched(server: Server, kind: Kind): void {
+  const service = activeMetricsService();
+  if (!service) return;
+  try {
+    rpcMetricsOf(service).messagesTotal.inc({
+      transport: transportOf(server),
+      pattern: UNMATCHED_HANDLER,
+      kind,
+      status: 'error',
+    });
+  } catch (error) {
+    service.errors.report('an unmatched microservice message', error);
+  }
+}
+
+/** `tcp`, `redis`, …; a custom transport strategy is named by its symbol's description or class. */
+function transportOf(server: Server): string {
+  const id: unknown = server.transportId;
+  if (typeof id === 'number' && Transport[id] !== undefined) return Transport[id].toLowerCase();
+  if (typeof id === 'symbol' && id.description) return id.description;
+  return server.constructor.name;
+}

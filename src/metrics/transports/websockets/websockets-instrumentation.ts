@@ -1,0 +1,190 @@
+/**
+ * Measures every `@WebSocketGateway` of the process: connections, and each `@SubscribeMessage`
+ * handler, on the ws and socket.io adapters. Loaded only when `@nestjs/websockets` is installed.
+ */
+import type { MessageMappingProperties } from '@nestjs/websockets/gateway-metadata-explorer.js';
+import { WebSocketsController } from '@nestjs/websockets/web-sockets-controller.js';
+import { WsProxy } from '@nestjs/websockets/context/ws-proxy.js';
+import type { Subject } from 'rxjs';
+import { measureHandler, noteHandlerException } from '../handler-recorder.js';
+import { UNMATCHED_HANDLER, webSocketMetricsOf } from '../transport-metrics.js';
+import { activeMetricsService } from '../../utils/active-metrics.js';
+
+type Callback = (...args: unknown[]) => unknown;
+type HandlersMap = Map<unknown, unknown>;
+
+const INSTALLED = Symbol.for('nestjs-instrumentator.websockets');
+/** The gateway each connected client belongs to, for the adapter hooks that only see the client. */
+const gatewayOfClient = new WeakMap<object, string>();
+const measuredMappings = new WeakMap<MessageMappingProperties[], MessageMappingProperties[]>();
+
+/** Patches the shared prototypes once per process; every app's active metrics module records into it. */
+export function instrumentWebSockets(): void {
+  const controller = WebSocketsController.prototype as unknown as Record<PropertyKey, unknown>;
+  if (controller[INSTALLED]) return;
+  controller[INSTALLED] = true;
+
+  const getConnectionHandler = WebSocketsController.prototype.getConnectionHandler;
+  WebSocketsController.prototype.getConnectionHandler = function (
+    this: WebSocketsController,
+    context,
+    instance,
+    subscribersMap,
+    disconnect: Subject<unknown>,
+    connection,
+  ) {
+    const gateway = gatewayName(instance);
+    disconnect.subscribe(() =>
+      record('a WebSocket disconnect', (metrics) => metrics.connections.dec({ gateway })),
+    );
+    const handler = getConnectionHandler.call(
+      this,
+      context,
+      instance,
+      subscribersMap,
+      disconnect,
+      connection,
+    );
+    return (...args: unknown[]) => {
+      record('a WebSocket connection', (metrics) => {
+        metrics.connections.inc({ gateway });
+        metrics.connectionsTotal.inc({ gateway });
+      });
+      return handler(...args);
+    };
+  };
+
+  const subscribeMessages = WebSocketsController.prototype.subscribeMessages;
+  WebSocketsController.prototype.subscribeMessages = function (
+    this: WebSocketsController,
+    subscribersMap,
+    client,
+    instance,
+  ) {
+    const gateway = gatewayName(instance);
+    if (client !== null && typeof client === 'object') {
+      gatewayOfClient.set(client, gateway);
+      countUnmatchedSocketIoEvents(client, gateway, subscribersMap);
+    }
+    const adapter = (
+      this as unknown as { config: { getIoAdapter(): unknown } }
+    ).config.getIoAdapter();
+    countUnmatchedWsMessages(adapter);
+    return subscribeMessages.call(
+      this,
+      measuredMappingsOf(subscribersMap, gateway),
+      client,
+      instance,
+    );
+  };
+
+  const handleError = WsProxy.prototype.handleError;
+  WsProxy.prototype.handleError = function (this: WsProxy, ...args) {
+    noteHandlerException(args[2]);
+    return handleError.apply(this, args);
+  };
+}
+
+function measuredMappingsOf(
+  mappings: MessageMappingProperties[],
+  gateway: string,
+): MessageMappingProperties[] {
+  let measured = measuredMappings.get(mappings);
+  if (!measured) {
+    measured = mappings.map((mapping) => {
+      const event = String(mapping.message);
+      return {
+        ...mapping,
+        callback: measureHandler(
+          mapping.callback as Callback,
+          'a WebSocket message handler',
+          (service, { outcome, exceptionType, durationSeconds }) => {
+            const metrics = webSocketMetricsOf(service);
+            metrics.messagesTotal.inc({ gateway, event, status: outcome });
+            metrics.messageDuration.observe({ gateway, event }, durationSeconds);
+            if (exceptionType !== undefined) {
+              metrics.exceptionsTotal.inc({ gateway, event, exception_type: exceptionType });
+            }
+          },
+        ) as MessageMappingProperties['callback'],
+      };
+    });
+    measuredMappings.set(mappings, measured);
+  }
+  return measured;
+}
+
+/** socket.io delivers only the events a handler listens to; `onAny` sees the rest. */
+function countUnmatchedSocketIoEvents(
+  client: object,
+  gateway: string,
+  mappings: MessageMappingProperties[],
+): void {
+  const onAny = (client as { onAny?: unknown }).onAny;
+  if (typeof onAny !== 'function') return;
+  const handled = new Set(mappings.map((mapping) => mapping.message));
+  (onAny as (listener: (event: unknown) => void) => void).call(client, (event) => {
+    if (!handled.has(event)) countUnmatched(gateway);
+  });
+}
+
+/**
+ * The ws adapter parses each frame and looks its event up in a map of handlers; a map that counts
+ * failed lookups sees unknown events after the adapter's own parsing, and malformed frames not at all.
+ */
+function countUnmatchedWsMessages(adapter: unknown): void {
+  const target = adapter as Record<PropertyKey, unknown>;
+  const bindMessageHandler = target?.bindMessageHandler;
+  if (typeof bindMessageHandler !== 'function' || target[INSTALLED]) return;
+  target[INSTALLED] = true;
+  target.bindMessageHandler = function (
+    this: unknown,
+    frame: { target?: unknown },
+    handlers: HandlersMap,
+    ...rest: unknown[]
+  ) {
+    const client = frame?.target;
+    const gateway =
+      client !== null && typeof client === 'object' ? gatewayOfClient.get(client) : undefined;
+    const counting =
+      gateway === undefined ? handlers : countingLookups(handlers, () => countUnmatched(gateway));
+    return (bindMessageHandler as Callback).call(this, frame, counting, ...rest);
+  };
+}
+
+/** `handlers` as it is, except that a `get` that finds nothing calls `onMiss`. */
+function countingLookups(handlers: HandlersMap, onMiss: () => void): HandlersMap {
+  const get = (key: unknown) => {
+    const handler = handlers.get(key);
+    if (handler === undefined) onMiss();
+    return handler;
+  };
+  // A Proxy, not a look-alike object: an adapter of the app's own may call any other Map method.
+  return new Proxy(handlers, {
+    get(target, property) {
+      if (property === 'get') return get;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as Callback).bind(target) : value;
+    },
+  });
+}
+
+function countUnmatched(gateway: string): void {
+  record('an unmatched WebSocket message', (metrics) =>
+    metrics.messagesTotal.inc({ gateway, event: UNMATCHED_HANDLER, status: 'error' }),
+  );
+}
+
+function record(where: string, write: (metrics: ReturnType<typeof webSocketMetricsOf>) => void) {
+  const service = activeMetricsService();
+  if (!service) return;
+  try {
+    write(webSocketMetricsOf(service));
+  } catch (error) {
+    service.errors.report(where, error);
+  }
+}
+
+function gatewayName(instance: object): string {
+  return instance.constructor?.name || 'Gateway';
+}
