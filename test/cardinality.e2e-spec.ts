@@ -9,7 +9,7 @@ import {
   MetricsService,
   TrackCache,
 } from '../src/metrics/index.js';
-import { resolveMetricsOptions } from '../src/metrics/utils/resolve-options.js';
+import { resolveMetricsOptions } from '../src/metrics/options/resolve-options.js';
 import { createFixture, type Fixture } from './fixtures/fixture-app.js';
 import { samplesOf, sumOf, valueOf } from './support/exposition.js';
 import {

@@ -11,7 +11,7 @@ import {
   MetricsService,
   type MetricsModuleOptions,
 } from '../src/metrics/index.js';
-import { resolveMetricsOptions } from '../src/metrics/utils/resolve-options.js';
+import { resolveMetricsOptions } from '../src/metrics/options/resolve-options.js';
 import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
 import { LOOPBACK, closeServer, freePort, listenOnLoopback } from './support/loopback.js';
 import { FAST_POLL, pollUntil } from './support/poll.js';

@@ -18,7 +18,7 @@ import {
   NoMetrics,
   type MetricsModuleOptions,
 } from '../src/metrics/index.js';
-import { resolveMetricsOptions } from '../src/metrics/utils/resolve-options.js';
+import { resolveMetricsOptions } from '../src/metrics/options/resolve-options.js';
 import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
 import { listenAppOnLoopback } from './support/loopback.js';
 import { FAST_POLL, pollUntil } from './support/poll.js';

@@ -40,8 +40,8 @@ export {
   type ClusterOptions,
   type ClusterPrimary,
 } from './cluster/bootstrap-cluster.js';
-export { MetricsOptionsError } from './utils/resolve-options.js';
-export { INVALID_LABEL_VALUE, OTHER_LABEL_VALUE } from './utils/label-value-cap.js';
+export { MetricsOptionsError } from './options/resolve-options.js';
+export { INVALID_LABEL_VALUE, OTHER_LABEL_VALUE } from './recording/label-value-cap.js';
 export { CLIENT_ERROR_STATUS } from './transports/http-client/index.js';
 export {
   ANONYMOUS_OPERATION,

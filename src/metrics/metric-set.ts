@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Histogram } from 'prom-client';
 import { METRIC_NAMES } from './metrics.constants.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
-import { bufferedCounter, bufferedHistogram } from './utils/buffered-series.js';
+import { bufferedCounter, bufferedHistogram } from './recording/buffered-series.js';
 
 /** Every metric one module instance owns, all in its own registry. */
 export interface MetricSet {

@@ -16,7 +16,7 @@ import {
 } from './metrics.module-definition.js';
 import { MetricsService } from './metrics.service.js';
 import { dashboardPathOf } from './dashboard/dashboard-path.js';
-import { resolveMetricsOptions } from './utils/resolve-options.js';
+import { resolveMetricsOptions } from './options/resolve-options.js';
 import { transportInstrumentationProvider } from './transports/install-transports.js';
 
 /**

@@ -8,9 +8,9 @@ import { METRIC_NAMES } from '../metrics.constants.js';
 import { dashboardPathOf } from '../dashboard/dashboard-path.js';
 import { createMetricsRequestHandler } from '../serving/metrics-request-handler.js';
 import { listen, type OwnListener } from '../serving/listen.js';
-import { renderExposition } from '../utils/exposition.js';
-import { MetricsOptionsError } from '../utils/resolve-options.js';
-import { summarize } from '../utils/summarize.js';
+import { renderExposition } from '../exposition/exposition.js';
+import { MetricsOptionsError } from '../options/resolve-options.js';
+import { summarize } from '../exposition/summarize.js';
 import {
   CLUSTER_WORKER_ENV,
   isScrapeReply,

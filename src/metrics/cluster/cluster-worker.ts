@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import type { Registry } from 'prom-client';
-import type { InstrumentationErrors } from '../utils/instrumentation-errors.js';
+import type { InstrumentationErrors } from '../recording/instrumentation-errors.js';
 import {
   isScrapeRequest,
   SCRAPE_REPLY,

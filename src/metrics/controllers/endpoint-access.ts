@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { markUnrecorded } from '../transports/http/request-state.js';
 import type { MetricsService } from '../metrics.service.js';
 import { sendJson } from '../serving/metrics-request-handler.js';
-import { authChallenge, isAuthorized } from '../utils/endpoint-auth.js';
+import { authChallenge, isAuthorized } from '../serving/endpoint-auth.js';
 
 /**
  * The checks every endpoint runs first: keep the scrape out of the HTTP metrics, answer 404 when the

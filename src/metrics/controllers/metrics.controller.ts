@@ -3,7 +3,7 @@ import { RESPONSE_PASSTHROUGH_METADATA } from '@nestjs/common/constants.js';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import { MetricsService } from '../metrics.service.js';
 import { rawExchange } from '../transports/http/raw-exchange.js';
-import { writeExposition } from '../utils/exposition.js';
+import { writeExposition } from '../exposition/exposition.js';
 import { endpointAccess } from './endpoint-access.js';
 
 /**

@@ -1,5 +1,5 @@
-import { assertLabel } from '../utils/assert-argument.js';
-import { instrumentMethod } from '../utils/instrument-method.js';
+import { assertLabel } from '../recording/assert-argument.js';
+import { instrumentMethod } from './instrument-method.js';
 
 /**
  * Counts a background task as `started` when called and `succeeded` or `failed` when it ends

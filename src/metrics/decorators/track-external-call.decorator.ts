@@ -1,5 +1,5 @@
-import { assertLabel } from '../utils/assert-argument.js';
-import { instrumentMethod } from '../utils/instrument-method.js';
+import { assertLabel } from '../recording/assert-argument.js';
+import { instrumentMethod } from './instrument-method.js';
 
 /**
  * Counts each call as a call to an external service (`external_api_calls_total{service,operation,status}`)

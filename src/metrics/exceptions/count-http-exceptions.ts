@@ -1,6 +1,6 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import { markException } from '../transports/http/request-state.js';
-import { InstrumentationErrors } from '../utils/instrumentation-errors.js';
+import { InstrumentationErrors } from '../recording/instrumentation-errors.js';
 import { listenToExceptionsHandedToFilters } from './nest-exceptions-handler.hook.js';
 
 /** One for the process: the listener serves every app in it, so its failures are logged once. */

@@ -7,7 +7,7 @@ import {
   type Sampler,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { resolveMetricsOptions, MetricsOptionsError } from '../utils/resolve-options.js';
+import { resolveMetricsOptions, MetricsOptionsError } from '../options/resolve-options.js';
 import { exemplarReader, loadExemplarReader, type ExemplarReader } from './trace-exemplars.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';

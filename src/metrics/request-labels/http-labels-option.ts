@@ -4,7 +4,7 @@ import type {
   ResolvedHttpLabel,
 } from '../interfaces/metrics-module-options.interface.js';
 import { RESERVED_LABEL_NAMES } from '../metrics.constants.js';
-import { describeValue, MetricsOptionsError } from '../utils/metrics-options-error.js';
+import { describeValue, MetricsOptionsError } from '../options/metrics-options-error.js';
 import { isLabelValue, MAX_LABEL_VALUE_LENGTH } from './request-label-resolver.js';
 
 /** Distinct values one request-derived label may take unless its `maxValues` says otherwise. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ResolvedHttpLabel } from '../interfaces/metrics-module-options.interface.js';
-import type { InstrumentationErrors } from '../utils/instrumentation-errors.js';
-import { INVALID_LABEL_VALUE, LabelValueCap } from '../utils/label-value-cap.js';
+import type { InstrumentationErrors } from '../recording/instrumentation-errors.js';
+import { INVALID_LABEL_VALUE, LabelValueCap } from '../recording/label-value-cap.js';
 
 /** Longest request-derived label value kept as itself; longer ones are `<invalid>`. */
 export const MAX_LABEL_VALUE_LENGTH = 64;

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MetricsAuthOptions } from '../interfaces/metrics-module-options.interface.js';
 import type { MetricsSummary } from '../interfaces/metrics-summary.interface.js';
-import { writeExposition, type Exposition } from '../utils/exposition.js';
+import { writeExposition, type Exposition } from '../exposition/exposition.js';
 import { DASHBOARD_PAGE } from '../dashboard/dashboard-page.js';
-import { authChallenge, isAuthorized } from '../utils/endpoint-auth.js';
+import { authChallenge, isAuthorized } from './endpoint-auth.js';
 
 /** What a listener outside the app serves: the same exposition and summary as the app's routes. */
 export interface MetricsSource {

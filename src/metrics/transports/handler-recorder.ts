@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { isObservable, Observable } from 'rxjs';
 import { exceptionTypeOf } from './http/request-state.js';
 import type { MetricsService, Outcome } from '../metrics.service.js';
-import { activeMetricsService } from '../utils/active-metrics.js';
+import { activeMetricsService } from '../decorators/active-metrics.js';
 
 /** What a finished invocation reports to its transport. */
 export interface HandlerOutcome {

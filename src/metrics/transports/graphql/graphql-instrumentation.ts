@@ -6,7 +6,7 @@ import { Logger } from '@nestjs/common';
 import type { ModulesContainer } from '@nestjs/core';
 import type { Registry } from 'prom-client';
 import type { ResolvedMetricsOptions } from '../../interfaces/metrics-module-options.interface.js';
-import type { InstrumentationErrors } from '../../utils/instrumentation-errors.js';
+import type { InstrumentationErrors } from '../../recording/instrumentation-errors.js';
 import { createGraphqlMetricSet } from './graphql-metrics.js';
 import { GraphqlOperationRecorder } from './graphql-operation-recorder.js';
 

@@ -1,6 +1,6 @@
 /** The GraphQL metric family, registered only in apps that use GraphQLModule. */
 import type { Counter, Histogram, Registry } from 'prom-client';
-import { bufferedCounter, bufferedHistogram } from '../../utils/buffered-series.js';
+import { bufferedCounter, bufferedHistogram } from '../../recording/buffered-series.js';
 
 /** The GraphQL metrics, by their unprefixed names. */
 export const GRAPHQL_METRIC_NAMES = {

@@ -1,11 +1,11 @@
 /** Records GraphQL operations from Apollo Server's request lifecycle, as a plugin of that server. */
 import { performance } from 'node:perf_hooks';
 import { exceptionTypeOf } from '../http/request-state.js';
-import type { CounterSeries, HistogramSeries } from '../../utils/buffered-series.js';
-import { counterSeries, histogramSeries } from '../../utils/buffered-series.js';
-import type { InstrumentationErrors } from '../../utils/instrumentation-errors.js';
-import { outcomeSeries, type OutcomeSeries } from '../../utils/outcome-series.js';
-import { SeriesCache } from '../../utils/series-cache.js';
+import type { CounterSeries, HistogramSeries } from '../../recording/buffered-series.js';
+import { counterSeries, histogramSeries } from '../../recording/buffered-series.js';
+import type { InstrumentationErrors } from '../../recording/instrumentation-errors.js';
+import { outcomeSeries, type OutcomeSeries } from '../../recording/outcome-series.js';
+import { SeriesCache } from '../../recording/series-cache.js';
 import {
   ANONYMOUS_OPERATION,
   INVALID_OPERATION,

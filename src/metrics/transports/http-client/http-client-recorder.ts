@@ -7,9 +7,9 @@ import {
   histogramSeries,
   type CounterSeries,
   type HistogramSeries,
-} from '../../utils/buffered-series.js';
-import type { InstrumentationErrors } from '../../utils/instrumentation-errors.js';
-import { LabelValueCap } from '../../utils/label-value-cap.js';
+} from '../../recording/buffered-series.js';
+import type { InstrumentationErrors } from '../../recording/instrumentation-errors.js';
+import { LabelValueCap } from '../../recording/label-value-cap.js';
 import { clientRequestPeerHost, undiciPeerHost, type ClientRequestPeer } from './peer-host.js';
 import { isExcludedFromClientMetrics } from './unrecorded-calls.js';
 

@@ -14,8 +14,8 @@ import {
   histogramSeries,
   type CounterSeries,
   type HistogramSeries,
-} from '../../utils/buffered-series.js';
-import type { InstrumentationErrors } from '../../utils/instrumentation-errors.js';
+} from '../../recording/buffered-series.js';
+import type { InstrumentationErrors } from '../../recording/instrumentation-errors.js';
 import type { TransportInstrumentation } from '../transport-instrumentation.interface.js';
 import type { HttpPlatform } from './http-platform.interface.js';
 import { RequestLabelResolver } from '../../request-labels/request-label-resolver.js';

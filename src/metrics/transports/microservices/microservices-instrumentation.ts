@@ -8,7 +8,7 @@ import { Server } from '@nestjs/microservices/server/server.js';
 import { RpcProxy } from '@nestjs/microservices/context/rpc-proxy.js';
 import { measureHandler, noteHandlerException } from '../handler-recorder.js';
 import { rpcMetricsOf, UNMATCHED_HANDLER } from '../transport-metrics.js';
-import { activeMetricsService } from '../../utils/active-metrics.js';
+import { activeMetricsService } from '../../decorators/active-metrics.js';
 import { instrumentRpcClients } from './rpc-client-instrumentation.js';
 
 type Kind = 'message' | 'event';

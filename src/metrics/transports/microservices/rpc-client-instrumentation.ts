@@ -5,7 +5,7 @@
 import { ClientProxy } from '@nestjs/microservices';
 import { Observable } from 'rxjs';
 import type { Outcome } from '../../metrics.service.js';
-import { activeMetricsService } from '../../utils/active-metrics.js';
+import { activeMetricsService } from '../../decorators/active-metrics.js';
 import { rpcClientMetricsOf } from '../transport-metrics.js';
 
 const INSTALLED = Symbol.for('nestjs-instrumentator.rpc-client');

@@ -8,7 +8,7 @@ import { WsProxy } from '@nestjs/websockets/context/ws-proxy.js';
 import type { Subject } from 'rxjs';
 import { measureHandler, noteHandlerException } from '../handler-recorder.js';
 import { UNMATCHED_HANDLER, webSocketMetricsOf } from '../transport-metrics.js';
-import { activeMetricsService } from '../../utils/active-metrics.js';
+import { activeMetricsService } from '../../decorators/active-metrics.js';
 
 type Callback = (...args: unknown[]) => unknown;
 type HandlersMap = Map<unknown, unknown>;

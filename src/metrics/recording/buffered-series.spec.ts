@@ -7,7 +7,7 @@ import {
   histogramSeries,
   type CounterSeries,
 } from './buffered-series.js';
-import { renderExposition } from './exposition.js';
+import { renderExposition } from '../exposition/exposition.js';
 
 const BUCKETS = [0.01, 0.1, 1];
 
