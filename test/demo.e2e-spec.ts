@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createApp } from '../src/app.factory.js';
 import { DEMO_USER } from '../src/database/database.schema.js';
+import { PricingUpstream } from '../src/items/pricing.upstream.js';
 import { valueOf } from './support/exposition.js';
 
 const METRICS_TOKEN = 'e2e-metrics-token';
@@ -251,6 +252,19 @@ describe('demo service (e2e)', () => {
         error: 'Bad Gateway',
         statusCode: 502,
       });
+    });
+
+    it('counts the two pricing calls as outbound HTTP calls, by status, with no code for it', async () => {
+      const host = new URL(app.get(PricingUpstream).url).host;
+      const text = (
+        await request(server)
+          .get('/metrics')
+          .set('Authorization', `Bearer ${METRICS_TOKEN}`)
+          .expect(200)
+      ).text;
+      const calls = (status_code: string) =>
+        valueOf(text, 'http_client_requests_total', { method: 'GET', host, status_code });
+      expect([calls('200'), calls('503')]).toEqual([1, 1]);
     });
 
     it('turns an unhandled Error into a bare 500', async () => {

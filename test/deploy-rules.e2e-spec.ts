@@ -13,8 +13,8 @@ import { describeWithBinary, PROMETHEUS_INSTALL_HINT, runBinary } from './suppor
 
 const PROM_DIR = join(ROOT, 'deploy/prometheus');
 
-/** 16 recording rules + 9 alerts. Changing alerts.yml means changing this on purpose. */
-const EXPECTED_RULES = 25;
+/** 18 recording rules + 10 alerts. Changing alerts.yml means changing this on purpose. */
+const EXPECTED_RULES = 28;
 
 /** What the library exposes with default options (no prefix). */
 const HISTOGRAMS = [
@@ -29,6 +29,7 @@ const HISTOGRAMS = [
   'rpc_message_duration_seconds',
   'rpc_client_message_duration_seconds',
   'websocket_message_duration_seconds',
+  'http_client_request_duration_seconds',
   'nodejs_gc_duration_seconds',
 ];
 const LIBRARY_METRICS = [
@@ -63,6 +64,8 @@ const LIBRARY_METRICS = [
   'websocket_messages_total',
   'websocket_message_duration_seconds',
   'websocket_exceptions_total',
+  'http_client_requests_total',
+  'http_client_request_duration_seconds',
 ];
 /** prom-client's collectDefaultMetrics(). */
 const DEFAULT_METRICS = [
@@ -206,7 +209,7 @@ describe('deploy/grafana/dashboard.json', () => {
     expect(required.filter((name) => !used.has(name))).toEqual([]);
   });
 
-  // GraphQL, RPC and WebSocket durations are recorded without exemplars.
+  // GraphQL, RPC, WebSocket and outbound-call durations are recorded without exemplars.
   it('shows exemplars on every latency graph of an exemplar-carrying metric, and nowhere else', () => {
     const targets = queryPanels.flatMap((panel) =>
       (panel.targets ?? []).map((target) => ({
@@ -214,7 +217,7 @@ describe('deploy/grafana/dashboard.json', () => {
         latency:
           panel.type === 'timeseries' &&
           /_duration_seconds_bucket\b/.test(target.expr ?? '') &&
-          !/\b(graphql|rpc|websocket)_/.test(target.expr ?? ''),
+          !/\b(graphql|rpc|websocket|http_client)_/.test(target.expr ?? ''),
         exemplar: target.exemplar === true,
       })),
     );
@@ -281,7 +284,7 @@ describeWithBinary(
         alert: m[1],
         quiet: m[2].trim() === '[]',
       }));
-      expect(alerts.length).toBe(9);
+      expect(alerts.length).toBe(10);
       for (const alert of alerts) {
         expect({ alert, fires: cases.some((c) => c.alert === alert && !c.quiet) }).toEqual({
           alert,

@@ -1,6 +1,8 @@
 import { BadGatewayException, Injectable } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TrackExternalCall } from '../metrics/index.js';
+import { PricingUpstream } from './pricing.upstream.js';
+
+export { UNPRICEABLE_ITEM_ID } from './pricing.upstream.js';
 
 export interface ItemPrice {
   id: number;
@@ -8,22 +10,19 @@ export interface ItemPrice {
   currency: 'EUR';
 }
 
-/** Its price lookup always fails, so the external-call error path can be demonstrated. */
-export const UNPRICEABLE_ITEM_ID = 13;
-
 /**
- * Pretends to be a remote pricing service: no network, just a short id-dependent latency and a
- * deterministic price, so external-call latency histograms have something to show.
+ * Asks the pricing service over HTTP. The library counts the call twice over, as a user's app would
+ * see it: `@TrackExternalCall` for the business operation, and the outbound HTTP metrics
+ * (`http_client_requests_total{host=…}`) for the request itself, with no code for it here.
  */
 @Injectable()
 export class PricingClient {
+  constructor(private readonly upstream: PricingUpstream) {}
+
   @TrackExternalCall('pricing', 'get_price')
   async getPrice(id: number): Promise<ItemPrice> {
-    await sleep(5 + (id % 20));
-    if (id === UNPRICEABLE_ITEM_ID) {
-      throw new BadGatewayException('Pricing service unavailable');
-    }
-    const priceInCents = 100 + ((id * 7919) % 9900);
-    return { id, price: priceInCents / 100, currency: 'EUR' };
+    const response = await fetch(`${this.upstream.url}/prices/${id}`);
+    if (!response.ok) throw new BadGatewayException('Pricing service unavailable');
+    return (await response.json()) as ItemPrice;
   }
 }
