@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import { All, Body, Controller, Get, Module, Param, Post, Query, Res } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
   makeCounterProvider,
   makeHistogramProvider,
@@ -10,10 +11,11 @@ import {
   getToken,
 } from '@willsoto/nestjs-prometheus';
 import promBundle from 'express-prom-bundle';
+import fastifyMetrics from 'fastify-metrics';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { tap } from 'rxjs';
 import { MetricsModule, MetricsService } from '../dist/metrics/index.js';
-import { MANY_ROUTES, SETUP_LABELS } from './setups.js';
+import { MANY_ROUTES, SETUP_LABELS, platformOf } from './setups.js';
 
 function decorateMethod(target, name, methodDecorators, parameterDecorators = []) {
   const descriptor = Object.getOwnPropertyDescriptor(target.prototype, name);
@@ -105,7 +107,8 @@ const willsotoLabels = ['method', 'route', 'status_code'];
 function moduleFor(setup, controllers) {
   const imports = [];
   const providers = [];
-  if (setup === 'instrumentator') imports.push(MetricsModule.forRoot());
+  if (setup === 'instrumentator' || setup === 'fastify-instrumentator')
+    imports.push(MetricsModule.forRoot());
   if (setup === 'instrumentator-without-default-metrics')
     imports.push(MetricsModule.forRoot({ defaultMetrics: false }));
   if (setup === 'default-metrics-only') collectDefaultMetrics({ register: new Registry() });
@@ -145,7 +148,11 @@ export async function startApp(setup, { manyRoutes = false } = {}) {
     );
   }
   const controllers = manyRoutes ? [AppController, ManyRoutesController] : [AppController];
-  const app = await NestFactory.create(moduleFor(setup, controllers), { logger: false });
+  const module = moduleFor(setup, controllers);
+  const app =
+    platformOf(setup) === 'fastify'
+      ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
+      : await NestFactory.create(module, { logger: false });
   if (setup === 'prom-bundle') {
     app.use(
       promBundle({
@@ -156,7 +163,12 @@ export async function startApp(setup, { manyRoutes = false } = {}) {
       }),
     );
   }
+  if (setup === 'fastify-metrics') {
+    // Its defaults, as its README shows them: default metrics, a duration histogram and summary per
+    // route, and /metrics. Registered before listen(), so its onRoute hook sees Nest's routes.
+    await app.register(fastifyMetrics.default, { endpoint: '/metrics' });
+  }
   await app.listen(0, '127.0.0.1');
-  const metricsService = setup.startsWith('instrumentator') ? app.get(MetricsService) : undefined;
+  const metricsService = setup.includes('instrumentator') ? app.get(MetricsService) : undefined;
   return { app, port: app.getHttpServer().address().port, metricsService };
 }

@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { processCpuMicroseconds } from './proc-cpu.js';
 
 export const CONNECTIONS = 50;
 
@@ -16,7 +17,7 @@ export const REQUEST_MIX = [
 
 /** Saturates a server with the mix for `seconds`; fails on any connection error or non-2xx answer. */
 export async function load(server, seconds) {
-  const cpuBefore = await server.ask('cpu');
+  const cpuBefore = processCpuMicroseconds(server.pid);
   const result = await autocannon({
     url: server.url,
     connections: CONNECTIONS,
@@ -28,8 +29,7 @@ export async function load(server, seconds) {
       `${server.setup}: ${result.errors} connection errors, ${result.non2xx} non-2xx responses`,
     );
   }
-  const cpuAfter = await server.ask('cpu');
-  const cpuMicroseconds = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
+  const cpuMicroseconds = processCpuMicroseconds(server.pid) - cpuBefore;
   return {
     throughput: result.requests.total / result.duration,
     // CPU time the server spent per request: less sensitive than throughput to noisy neighbours.
