@@ -20,6 +20,7 @@ import {
   TrackExternalCall,
 } from '../src/metrics/index.js';
 import { valueOf } from './support/exposition.js';
+import { PLATFORMS, createPlatformApp, initPlatformApp } from './support/platforms.js';
 
 @Injectable()
 class DenyGuard implements CanActivate {
@@ -71,19 +72,18 @@ class StackedController {
   }
 }
 
-let app: INestApplication;
-beforeAll(async () => {
-  const moduleRef = await Test.createTestingModule({
-    imports: [MetricsModule.forRoot({ defaultMetrics: false })],
-    controllers: [StackedController],
-    providers: [DenyGuard],
-  }).compile();
-  app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-});
-afterAll(() => app.close());
+describe.each(PLATFORMS)('tracking decorators stacked with Nest decorators on %s', (platform) => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [MetricsModule.forRoot({ defaultMetrics: false })],
+      controllers: [StackedController],
+      providers: [DenyGuard],
+    }).compile();
+    app = await initPlatformApp(await createPlatformApp(moduleRef, platform, { logger: false }));
+  });
+  afterAll(() => app.close());
 
-describe('tracking decorators stacked with Nest decorators', () => {
   it('keep routes, status codes and guards working in either order', async () => {
     const http = request(app.getHttpServer());
     expect((await http.get('/stacked/below').expect(200)).body).toEqual({

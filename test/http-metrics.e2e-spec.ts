@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, type ArgumentsHost, type ExceptionFilter, type HttpServer } from '@nestjs/common';
 import http from 'node:http';
 import request from 'supertest';
 import { createFixture, gate, type Fixture } from './fixtures/fixture-app.js';
 import { labelValues, sumOf, valueOf } from './support/exposition.js';
 import { requestFresh } from './support/fresh-request.js';
 import { closeServer, listenOnLoopback } from './support/loopback.js';
+import { PLATFORMS, type Platform } from './support/platforms.js';
 import { pollUntil } from './support/poll.js';
 
 const REQUESTS = 'http_requests_total';
@@ -20,8 +21,12 @@ afterEach(async () => {
   fixture = undefined;
 });
 
-async function versionedFixture(extra: Parameters<typeof createFixture>[0] = {}) {
+async function versionedFixture(
+  platform: Platform,
+  extra: Parameters<typeof createFixture>[0] = {},
+) {
   fixture = await createFixture({
+    platform,
     globalPrefix: 'api',
     keepMetricsAtRoot: true,
     versioned: true,
@@ -46,9 +51,9 @@ function scrapeUntil(f: Fixture, ready: (text: string) => boolean): Promise<stri
   ).catch(() => f.scrape());
 }
 
-describe('HTTP request metrics', () => {
+describe.each(PLATFORMS)('HTTP request metrics on %s', (platform) => {
   it('labels each response by route template with prefix and version, never by raw path or query', async () => {
-    const { fixture, http } = await versionedFixture();
+    const { fixture, http } = await versionedFixture(platform);
     await http.get('/api/v1/things/1?q=secret').expect(200);
     await http.get('/api/v1/things/2').expect(200);
     await http.get('/api/v1/things/3?token=abc').expect(200);
@@ -70,7 +75,7 @@ describe('HTTP request metrics', () => {
   });
 
   it('counts every kind of ending exactly once, with the status the client saw', async () => {
-    const { fixture, http } = await versionedFixture();
+    const { fixture, http } = await versionedFixture(platform);
     await http.get('/api/v1/things/1').expect(200);
     await http.get('/api/v1/things/1/missing').expect(404);
     await http.get('/api/v1/things/1/crash').expect(500);
@@ -105,7 +110,7 @@ describe('HTTP request metrics', () => {
   });
 
   it('counts paths Nest answers with its own not-found routes as <unmatched>', async () => {
-    const { fixture, http } = await versionedFixture();
+    const { fixture, http } = await versionedFixture(platform);
     await http.get('/api/v1/nothing/here').expect(404);
     await http.get('/api/zzz').expect(404);
     await http.post('/metrics').expect(404);
@@ -123,8 +128,33 @@ describe('HTTP request metrics', () => {
     ).toBe(1);
   });
 
+  it('counts a body the parser refuses once, and a URL the router cannot decode as <unmatched>', async () => {
+    const { fixture, http } = await versionedFixture(platform);
+    await http
+      .post('/api/v1/things')
+      .set('content-type', 'application/json')
+      .send('{"name":')
+      .expect(400);
+    await http.get('/api/v1/things/%E0%A4%A').expect(400);
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 2);
+    // Express parses bodies before routing, so it never learns the route of a body it refuses;
+    // Fastify routes first and parses the body of the route it matched.
+    const parsedAt = platform === 'express' ? '<unmatched>' : '/api/v1/things';
+    expect(
+      valueOf(text, REQUESTS, { method: 'POST', endpoint: parsedAt, status_code: '400' }),
+    ).toBe(1);
+    expect(
+      valueOf(text, REQUESTS, { method: 'GET', endpoint: '<unmatched>', status_code: '400' }),
+    ).toBe(1);
+    expect(sumOf(text, REQUESTS)).toBe(2);
+    expect(sumOf(text, DURATION_COUNT)).toBe(2);
+    expect(
+      valueOf(text, EXCEPTIONS, { method: 'POST', endpoint: parsedAt, status_code: '400' }),
+    ).toBe(1);
+  });
+
   it('counts each exception once by class, with method, endpoint and final status', async () => {
-    const { fixture, http } = await versionedFixture();
+    const { fixture, http } = await versionedFixture(platform);
     await http.get('/api/v1/things/1/missing').expect(404);
     await http.get('/api/v1/things/1/crash').expect(500);
     await http.get('/api/v1/things/1/crash').expect(500);
@@ -159,11 +189,12 @@ describe('HTTP request metrics', () => {
 
   it('answers exceptions exactly as Nest does without the module', async () => {
     const bare = await createFixture({
+      platform,
       metrics: { enabled: false },
       globalPrefix: 'api',
       versioned: true,
     });
-    const { http } = await versionedFixture();
+    const { http } = await versionedFixture(platform);
     try {
       for (const path of [
         '/api/v1/things/1/missing',
@@ -186,12 +217,13 @@ describe('HTTP request metrics', () => {
   it('leaves exception filters of the app itself in charge', async () => {
     @Catch(TypeError)
     class TeapotFilter implements ExceptionFilter {
+      constructor(private readonly adapter: HttpServer) {}
       catch(_exception: TypeError, host: ArgumentsHost) {
-        host.switchToHttp().getResponse().status(418).json({ teapot: true });
+        this.adapter.reply(host.switchToHttp().getResponse(), { teapot: true }, 418);
       }
     }
-    const { fixture, http } = await versionedFixture({
-      configure: (app) => app.useGlobalFilters(new TeapotFilter()),
+    const { fixture, http } = await versionedFixture(platform, {
+      configure: (app) => app.useGlobalFilters(new TeapotFilter(app.getHttpAdapter())),
     });
     const response = await http.get('/api/v1/things/1/crash').expect(418);
     expect(response.body).toEqual({ teapot: true });
@@ -207,7 +239,7 @@ describe('HTTP request metrics', () => {
   });
 
   it('counts streamed responses once, when they end, with the bytes sent', async () => {
-    const { fixture, http } = await versionedFixture();
+    const { fixture, http } = await versionedFixture(platform);
     const file = await http
       .get('/api/v1/things/1/file')
       .buffer(true)
@@ -241,7 +273,7 @@ describe('HTTP request metrics', () => {
   });
 
   it('records declared request and response sizes exactly', async () => {
-    const { fixture, http } = await versionedFixture();
+    const { fixture, http } = await versionedFixture(platform);
     const body = JSON.stringify({ name: 'sized' });
     const response = await http
       .post('/api/v1/things')
@@ -265,7 +297,7 @@ describe('HTTP request metrics', () => {
   });
 
   it('tracks requests in progress and returns to 0 after normal and aborted requests', async () => {
-    const { fixture } = await versionedFixture();
+    const { fixture } = await versionedFixture(platform);
     const server = fixture.app.getHttpServer() as http.Server;
     const port = await listenOnLoopback(server);
     const slow = { method: 'GET', endpoint: '/api/v1/things/:id/slow' };
@@ -295,7 +327,7 @@ describe('HTTP request metrics', () => {
   });
 
   it('records non-standard methods as _OTHER', async () => {
-    const { fixture } = await versionedFixture();
+    const { fixture } = await versionedFixture(platform);
     const server = fixture.app.getHttpServer() as http.Server;
     const port = await listenOnLoopback(server);
     for (const method of ['PROPFIND', 'MKCOL', 'PURGE']) {
@@ -310,7 +342,7 @@ describe('HTTP request metrics', () => {
   });
 
   it('does not record the metrics endpoints or excluded paths', async () => {
-    const { fixture, http } = await versionedFixture({
+    const { fixture, http } = await versionedFixture(platform, {
       metrics: {
         excludePaths: ['/api/v1/things/:id/missing', /^\/api\/v1\/things\/\d+\/file$/, '/no/such'],
       },
@@ -329,7 +361,9 @@ describe('HTTP request metrics', () => {
   });
 
   it('groups status codes into classes when asked', async () => {
-    const { fixture, http } = await versionedFixture({ metrics: { groupStatusCodes: true } });
+    const { fixture, http } = await versionedFixture(platform, {
+      metrics: { groupStatusCodes: true },
+    });
     await http.get('/api/v1/things/1').expect(200);
     await http.post('/api/v1/things').send({ name: 'a' }).expect(201);
     await http.get('/api/v1/things/1/crash').expect(500);
@@ -347,7 +381,7 @@ describe('HTTP request metrics', () => {
   });
 
   it('serves the endpoints under the global prefix unless excluded from it', async () => {
-    fixture = await createFixture({ globalPrefix: 'api' });
+    fixture = await createFixture({ platform, globalPrefix: 'api' });
     await request(fixture.app.getHttpServer()).get('/metrics').expect(404);
     const text = await fixture.scrape('/api/metrics');
     expect(text).toContain('# TYPE http_requests_total counter');
@@ -355,7 +389,9 @@ describe('HTTP request metrics', () => {
   });
 
   it('keeps a single in-progress series when inProgressLabels is false', async () => {
-    const { fixture, http } = await versionedFixture({ metrics: { inProgressLabels: false } });
+    const { fixture, http } = await versionedFixture(platform, {
+      metrics: { inProgressLabels: false },
+    });
     await http.get('/api/v1/things/1').expect(200);
     const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 1);
     expect(valueOf(text, IN_PROGRESS, {})).toBe(0);

@@ -5,6 +5,7 @@ import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js'
 import { runLoad, type LoadResult } from './support/load-generator.js';
 import { FAST_POLL, pollUntil } from './support/poll.js';
 import { MetricsService } from '../src/metrics/index.js';
+import { PLATFORMS } from './support/platforms.js';
 
 /**
  * A scaled-down run of `npm run load-test` (which sends 100,000 requests and reports speed and heap):
@@ -19,13 +20,13 @@ const PLAN = {
 };
 const MAX_SERIES = 100;
 
-describe('under a mixed concurrent load with scrapes', () => {
+describe.each(PLATFORMS)('under a mixed concurrent load with scrapes on %s', (platform) => {
   let app: INestApplication | undefined;
   let result: LoadResult;
   let text: string;
 
   beforeAll(async () => {
-    const started = await startLoadApp(MAX_SERIES, false);
+    const started = await startLoadApp(MAX_SERIES, false, platform);
     app = started.app;
     result = await runLoad({ baseUrl: started.url, ...PLAN });
     const metrics = app.get(MetricsService);

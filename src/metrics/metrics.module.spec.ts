@@ -10,6 +10,7 @@ import { MetricsModule } from './metrics.module.js';
 import { MetricsService } from './metrics.service.js';
 import { RESOLVED_METRICS_OPTIONS } from './metrics.constants.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
+import { PLATFORMS, createPlatformApp, initPlatformApp } from '../../test/support/platforms.js';
 
 @Module({
   providers: [
@@ -159,14 +160,12 @@ describe('MetricsModule registration', () => {
   });
 });
 
-describe('turning metrics off', () => {
+describe.each(PLATFORMS)('turning metrics off on %s', (platform) => {
   async function app(options: MetricsModuleOptions = {}) {
     moduleRef = await Test.createTestingModule({
       imports: [MetricsModule.forRoot(options)],
     }).compile();
-    const nest = moduleRef.createNestApplication({ logger: false });
-    await nest.init();
-    return nest;
+    return initPlatformApp(await createPlatformApp(moduleRef, platform, { logger: false }));
   }
 
   it('ENABLE_METRICS=false turns off instrumentation and both endpoints', async () => {
@@ -194,7 +193,7 @@ describe('turning metrics off', () => {
   });
 });
 
-describe('building on @willsoto/nestjs-prometheus', () => {
+describe.each(PLATFORMS)('building on @willsoto/nestjs-prometheus on %s', (platform) => {
   const ordersCounter = makeCounterProvider({
     name: 'orders_placed_total',
     help: 'Orders placed.',
@@ -215,8 +214,9 @@ describe('building on @willsoto/nestjs-prometheus', () => {
       imports: [MetricsModule.forRoot({ defaultMetrics: false })],
       providers: [ordersCounter, OrdersService],
     }).compile();
-    const nest = moduleRef.createNestApplication({ logger: false });
-    await nest.init();
+    const nest = await initPlatformApp(
+      await createPlatformApp(moduleRef, platform, { logger: false }),
+    );
     const orders = nest.get(OrdersService);
     expect(orders.requests).toBe(nest.get(MetricsService).metrics.httpRequestsTotal);
     orders.orders.inc(3);
@@ -227,12 +227,11 @@ describe('building on @willsoto/nestjs-prometheus', () => {
   });
 });
 
-describe('several apps in one process', () => {
+describe.each(PLATFORMS)('several apps in one process on %s', (platform) => {
   it('creates, closes and recreates apps, each with counts of its own', async () => {
     for (const expected of [2, 1]) {
       const ref = await Test.createTestingModule({ imports: [MetricsModule.forRoot()] }).compile();
-      const nest = ref.createNestApplication({ logger: false });
-      await nest.init();
+      const nest = await initPlatformApp(await createPlatformApp(ref, platform, { logger: false }));
       for (let i = 0; i < expected; i++)
         await request(nest.getHttpServer()).get('/nope').expect(404);
       let text = '';

@@ -22,8 +22,9 @@ import { METRIC_NAMES, RESOLVED_METRICS_OPTIONS } from './metrics.constants.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 import type { MetricsSummary } from './interfaces/metrics-summary.interface.js';
 import { createMetricSet, type MetricSet } from './metric-set.js';
-import { HttpRequestTracker } from './http/http-request-tracker.js';
-import { markException } from './http/request-state.js';
+import { HttpRequestTracker } from './transports/http/http-request-tracker.js';
+import { loadHttpPlatform } from './transports/http/load-http-platform.js';
+import { markException } from './transports/http/request-state.js';
 import { activateMetricsService, deactivateMetricsService } from './utils/active-metrics.js';
 import { renderExposition, type Exposition } from './utils/exposition.js';
 import { InstrumentationErrors } from './utils/instrumentation-errors.js';
@@ -157,10 +158,9 @@ export class MetricsService
     return this.listener?.address;
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     if (!this.options.enabled) return;
-    const server = this.adapterHost?.httpAdapter?.getHttpServer() as Server | undefined;
-    if (server && typeof server.prependListener === 'function') this.http.attach(server);
+    await this.attachHttp();
     activateMetricsService(this);
     this.stopAnsweringCluster = answerClusterScrapes(
       [this.metrics.registry, globalRegistry],
@@ -171,7 +171,7 @@ export class MetricsService
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.options.enabled) return;
-    this.http.recognizeNotFoundRoutes(this.adapterHost?.httpAdapter?.getInstance());
+    this.http.bootstrapped();
     this.protectGlobalMetrics();
     const { listener, pushgateway, path, customPath, auth } = this.options;
     if (listener && isAggregatedClusterWorker()) {
@@ -358,6 +358,22 @@ export class MetricsService
       return;
     }
     this.cardinality.dropped(`${this.options.prefix}${METRIC_NAMES.queueSize}`);
+  }
+
+  /** Instruments the app's HTTP platform, loading only that platform's part of the library. */
+  private async attachHttp(): Promise<void> {
+    const adapter = this.adapterHost?.httpAdapter;
+    const server = adapter?.getHttpServer() as Server | undefined;
+    if (!adapter || !server || typeof server.prependListener !== 'function') return;
+    const type = adapter.getType();
+    const platform = await loadHttpPlatform(type);
+    if (!platform) {
+      new Logger('MetricsModule').warn(
+        `HTTP requests are not recorded: the "${type}" HTTP platform is not supported (express and fastify are)`,
+      );
+      return;
+    }
+    this.http.use({ server, instance: adapter.getInstance(), platform }).attach();
   }
 
   private stop(): void {

@@ -1,8 +1,8 @@
-import { Controller, Get, Res, VERSION_NEUTRAL } from '@nestjs/common';
+import { Controller, Get, Req, Res, VERSION_NEUTRAL } from '@nestjs/common';
 import { RESPONSE_PASSTHROUGH_METADATA } from '@nestjs/common/constants.js';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
-import type { Response } from 'express';
 import { MetricsService } from '../metrics.service.js';
+import { rawExchange } from '../transports/http/raw-exchange.js';
 import { writeExposition } from '../utils/exposition.js';
 import { endpointAccess } from './endpoint-access.js';
 
@@ -17,16 +17,16 @@ export class MetricsController extends PrometheusController {
     super();
   }
 
-  /** Writes the exposition to the response and returns its text. */
+  /** Writes the exposition to the response (Express's or Fastify's) and returns its text. */
   @Get()
-  override async index(@Res() response: Response): Promise<string> {
-    if (!endpointAccess(this.metricsService, response)) return '';
-    const { req } = response;
+  override async index(@Res() res: unknown, @Req() req?: unknown): Promise<string> {
+    const { request, response } = rawExchange(req, res);
+    if (!endpointAccess(this.metricsService, request, response)) return '';
     const exposition = await this.metricsService.exposition(
-      req.headers.accept,
-      req.headers['accept-encoding'],
+      request.headers.accept,
+      request.headers['accept-encoding'],
     );
-    writeExposition(req, response, exposition);
+    writeExposition(request, response, exposition);
     return exposition.text;
   }
 }

@@ -1,6 +1,6 @@
 import { Catch, type ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import { markException } from '../http/request-state.js';
+import { markException } from '../transports/http/request-state.js';
 
 /**
  * Notes the class of each exception that ends an HTTP request, for `http_exceptions_total`, then

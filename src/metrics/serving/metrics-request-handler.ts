@@ -68,8 +68,11 @@ async function serve(
   writeExposition(request, response, exposition);
 }
 
-function sendJson(response: ServerResponse, statusCode: number, body: unknown): void {
+/** Answers with a JSON body; the app's metrics routes and the listeners outside the app share it. */
+export function sendJson(response: ServerResponse, statusCode: number, body: unknown): void {
+  const text = JSON.stringify(body);
   response.statusCode = statusCode;
   response.setHeader('Content-Type', 'application/json; charset=utf-8');
-  response.end(JSON.stringify(body));
+  response.setHeader('Content-Length', Buffer.byteLength(text));
+  response.end(text);
 }

@@ -10,6 +10,8 @@ export interface RequestState {
   exceptionType?: string;
   /** Set for requests that must not be recorded, such as scrapes of the metrics endpoints. */
   unrecorded: boolean;
+  /** The platform's own request object, where only it knows the route that answered (Fastify). */
+  platformRequest: unknown;
   readonly finish: (response: ServerResponse, state: RequestState) => void;
 }
 
@@ -17,8 +19,10 @@ export const REQUEST_STATE = Symbol('nestjs-instrumentator.requestState');
 
 export type TrackedResponse = ServerResponse<IncomingMessage> & { [REQUEST_STATE]?: RequestState };
 
+/** The state of a request from its response: Node's (Express's) or a platform's wrapper of it (Fastify's reply). */
 export function requestStateOf(response: unknown): RequestState | undefined {
-  return (response as TrackedResponse | undefined)?.[REQUEST_STATE];
+  const tracked = response as (TrackedResponse & { raw?: TrackedResponse }) | undefined;
+  return tracked?.[REQUEST_STATE] ?? tracked?.raw?.[REQUEST_STATE];
 }
 
 /** Keeps a request out of every HTTP metric, including the in-progress gauge. */

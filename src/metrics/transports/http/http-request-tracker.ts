@@ -6,16 +6,18 @@ import {
   OTHER_METHOD,
   STANDARD_HTTP_METHODS,
   UNMATCHED_ENDPOINT,
-} from '../metrics.constants.js';
-import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
-import type { MetricSet } from '../metric-set.js';
+} from '../../metrics.constants.js';
+import type { ResolvedMetricsOptions } from '../../interfaces/metrics-module-options.interface.js';
+import type { MetricSet } from '../../metric-set.js';
 import {
   counterSeries,
   histogramSeries,
   type CounterSeries,
   type HistogramSeries,
-} from '../utils/buffered-series.js';
-import type { InstrumentationErrors } from '../utils/instrumentation-errors.js';
+} from '../../utils/buffered-series.js';
+import type { InstrumentationErrors } from '../../utils/instrumentation-errors.js';
+import type { TransportInstrumentation } from '../transport-instrumentation.interface.js';
+import type { HttpPlatform } from './http-platform.interface.js';
 import { REQUEST_STATE, type RequestState, type TrackedResponse } from './request-state.js';
 
 type HttpLabels = 'method' | 'endpoint';
@@ -31,36 +33,40 @@ interface MethodSeries {
   readonly responsesByStatus: Map<number, CounterSeries>;
 }
 
-/** An Express route: `path` is the template the app registered, `stack` its handlers. */
-interface ExpressRoute {
-  path?: unknown;
-  stack?: Array<{ handle?: unknown }>;
+/** The series of one endpoint, by normalised method. */
+interface RouteSeries {
+  readonly endpoint: string;
+  readonly byMethod: Map<string, MethodSeries>;
 }
 
-/** Express sets `req.route` to the route that matched. */
-type RoutedRequest = IncomingMessage & { route?: ExpressRoute };
-
-interface ExpressLayer {
-  route?: ExpressRoute;
-  handle?: { stack?: ExpressLayer[] };
+/** The app's server and instance, and the platform that knows how its routes are matched. */
+export interface HttpTarget {
+  readonly server: Server;
+  /** The platform's own app instance: Express's app or Fastify's instance. */
+  readonly instance: unknown;
+  readonly platform: HttpPlatform;
 }
 
 /**
- * Records every HTTP response exactly once.
+ * Records every HTTP response exactly once, on any platform: the one place where a finished response
+ * becomes metrics. The platform (Express, Fastify) only says which route answered.
  *
- * It listens to the server's `request` event ahead of Express rather than using a Nest interceptor:
- * interceptors never see requests that a guard, a body parser or the router rejects, and the response's
- * `close` event is the one signal that fires for every response, finished or abandoned. The endpoint
- * label is read from Express's matched route at that moment, so it is always a template, never a path.
+ * It listens to the server's `request` event ahead of the platform rather than using a Nest
+ * interceptor: interceptors never see requests that a guard, a body parser or the router rejects, and
+ * the response's `close` event is the one signal that fires for every response, finished or
+ * abandoned. The endpoint label is read from the platform's matched route at that moment, so it is
+ * always a template, never a path.
  */
-export class HttpRequestTracker {
+export class HttpRequestTracker implements TransportInstrumentation {
   private readonly inFlight = new Set<TrackedResponse>();
-  /** Keyed by Express's route object; `null` marks a route excluded by `excludePaths`. */
-  private readonly seriesByRoute = new Map<object, Map<string, MethodSeries> | null>();
-  private readonly unmatchedSeries = new Map<string, MethodSeries>();
+  /** Keyed by the platform's route object; `null` marks a route excluded by `excludePaths`. */
+  private readonly seriesByRoute = new Map<object, RouteSeries | null>();
+  private readonly unmatchedSeries: RouteSeries = {
+    endpoint: UNMATCHED_ENDPOINT,
+    byMethod: new Map(),
+  };
   private readonly allSeries: MethodSeries[] = [];
-  private server?: Server;
-  private notFoundHandler?: unknown;
+  private target?: HttpTarget;
 
   constructor(
     private readonly metrics: MetricSet,
@@ -68,27 +74,31 @@ export class HttpRequestTracker {
     private readonly errors: InstrumentationErrors,
   ) {}
 
-  /** Starts recording the server's requests. Listening first means the clock starts on arrival. */
-  attach(server: Server): void {
+  /** Chooses the app to record; `attach()` starts recording it. */
+  use(target: HttpTarget | undefined): this {
     this.detach();
-    this.server = server;
-    server.prependListener('request', this.onRequest);
+    this.target = target;
+    return this;
   }
 
-  /**
-   * Nest answers unknown paths under a global prefix (and unknown methods on paths excluded from it)
-   * with routes of its own, so such a request does have `req.route`. Finding Nest's not-found handler
-   * once, after the routes are registered, lets those requests count as unmatched like any other 404.
-   */
-  recognizeNotFoundRoutes(expressApp: unknown): void {
-    const stack = (expressApp as { router?: { stack?: ExpressLayer[] } } | undefined)?.router
-      ?.stack;
-    this.notFoundHandler = stack ? findNotFoundHandler(stack) : undefined;
+  /** Starts recording the server's requests. Listening first means the clock starts on arrival. */
+  attach(): void {
+    const target = this.target;
+    if (!target) return;
+    target.server.prependListener('request', this.onRequest);
+    target.platform.attach(target.instance);
+  }
+
+  bootstrapped(): void {
+    this.target?.platform.bootstrapped?.(this.target.instance);
   }
 
   detach(): void {
-    this.server?.removeListener('request', this.onRequest);
-    this.server = undefined;
+    const target = this.target;
+    if (target) {
+      target.server.removeListener('request', this.onRequest);
+      target.platform.detach();
+    }
     this.inFlight.clear();
   }
 
@@ -106,12 +116,12 @@ export class HttpRequestTracker {
     for (const series of this.allSeries) series.inProgress?.set(0);
     for (const response of this.inFlight) {
       if (response[REQUEST_STATE]?.unrecorded) continue;
-      this.seriesFor(response.req as RoutedRequest)?.inProgress?.inc();
+      this.seriesFor(response.req, response[REQUEST_STATE])?.inProgress?.inc();
     }
   }
 
   async sampleActiveConnections(gauge: Gauge): Promise<void> {
-    const server = this.server;
+    const server = this.target?.server;
     if (!server) {
       gauge.set(0);
       return;
@@ -129,6 +139,7 @@ export class HttpRequestTracker {
         startedAt: performance.now(),
         socketBytesBefore: request.socket?.bytesWritten ?? 0,
         unrecorded: false,
+        platformRequest: undefined,
         finish: this.finish,
       };
       (response as TrackedResponse)[REQUEST_STATE] = state;
@@ -143,8 +154,8 @@ export class HttpRequestTracker {
     this.inFlight.delete(response);
     if (state.unrecorded) return;
     try {
-      const request = response.req as RoutedRequest;
-      const series = this.seriesFor(request);
+      const request = response.req;
+      const series = this.seriesFor(request, state);
       if (!series) return;
       // An abandoned response never reached the client, whatever status the handler had set.
       const delivered = response.writableFinished;
@@ -167,41 +178,35 @@ export class HttpRequestTracker {
     }
   };
 
-  private seriesFor(request: RoutedRequest): MethodSeries | undefined {
-    const route = request.route;
-    let byMethod: Map<string, MethodSeries> | null | undefined;
-    let endpoint: string;
+  private seriesFor(
+    request: IncomingMessage,
+    state: RequestState | undefined,
+  ): MethodSeries | undefined {
+    const platform = this.target?.platform;
+    const route = platform && state ? platform.routeOf(request, state) : undefined;
+    let routeSeries: RouteSeries | null | undefined = this.unmatchedSeries;
     if (route) {
-      byMethod = this.seriesByRoute.get(route);
-      endpoint = typeof route.path === 'string' ? route.path : String(route.path);
-      if (byMethod === undefined) {
-        if (this.isNotFoundRoute(route)) byMethod = this.unmatchedSeries;
-        else byMethod = this.options.excludePaths.has(endpoint) ? null : new Map();
-        this.seriesByRoute.set(route, byMethod);
+      routeSeries = this.seriesByRoute.get(route);
+      if (routeSeries === undefined) {
+        routeSeries = this.newRouteSeries(platform!.templateOf(route));
+        this.seriesByRoute.set(route, routeSeries);
       }
-      if (byMethod === this.unmatchedSeries) endpoint = UNMATCHED_ENDPOINT;
-      if (byMethod === null) return undefined;
-    } else {
-      byMethod = this.unmatchedSeries;
-      endpoint = UNMATCHED_ENDPOINT;
+      if (routeSeries === null) return undefined;
     }
     const method = normalizeMethod(request.method);
-    let series = byMethod.get(method);
+    let series = routeSeries.byMethod.get(method);
     if (!series) {
-      series = this.createSeries(method, endpoint);
-      byMethod.set(method, series);
+      series = this.createSeries(method, routeSeries.endpoint);
+      routeSeries.byMethod.set(method, series);
     }
     return series;
   }
 
-  private isNotFoundRoute(route: ExpressRoute): boolean {
-    if (typeof route.path === 'string' && !route.path.startsWith('/')) return true;
-    const handlers = route.stack ?? [];
-    return (
-      this.notFoundHandler !== undefined &&
-      handlers.length > 0 &&
-      handlers.every((layer) => layer.handle === this.notFoundHandler)
-    );
+  /** A not-found route shares the unmatched requests' series; an excluded route has none (`null`). */
+  private newRouteSeries(template: string | undefined): RouteSeries | null {
+    if (template === undefined) return this.unmatchedSeries;
+    if (this.options.excludePaths.has(template)) return null;
+    return { endpoint: template, byMethod: new Map() };
   }
 
   private createSeries(method: string, endpoint: string): MethodSeries {
@@ -248,22 +253,6 @@ export class HttpRequestTracker {
     for (const pattern of excludePatterns) if (pattern.test(path)) return true;
     return false;
   }
-}
-
-/** Nest mounts its not-found handler on a relative catch-all route (`*path`) inside the prefix router. */
-function findNotFoundHandler(stack: ExpressLayer[]): unknown {
-  for (const layer of stack) {
-    const route = layer.route;
-    if (route && typeof route.path === 'string' && !route.path.startsWith('/')) {
-      return route.stack?.[0]?.handle;
-    }
-    const nested = layer.handle?.stack;
-    if (Array.isArray(nested)) {
-      const found = findNotFoundHandler(nested);
-      if (found !== undefined) return found;
-    }
-  }
-  return undefined;
 }
 
 /** One shared listener for every response; `this` is the response, so no closure per request. */
