@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import { All, Body, Controller, Get, Module, Param, Post, Query, Res } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
   makeCounterProvider,
   makeHistogramProvider,
@@ -10,10 +11,11 @@ import {
   getToken,
 } from '@willsoto/nestjs-prometheus';
 import promBundle from 'express-prom-bundle';
+import fastifyMetrics from 'fastify-metrics';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { tap } from 'rxjs';
 import { MetricsModule, MetricsService } from '../dist/metrics/index.js';
-import { MANY_ROUTES, SETUP_LABELS } from './setups.js';
+import { MANY_ROUTES, SETUP_LABELS, platformOf } from './setups.js';
 import { startTracing, traceRequests } from './tracing.js';
 
 function decorateMethod(target, name, methodDecorators, parameterDecorators = []) {
@@ -106,7 +108,11 @@ const willsotoLabels = ['method', 'route', 'status_code'];
 function moduleFor(setup, controllers) {
   const imports = [];
   const providers = [];
-  if (setup === 'instrumentator' || setup === 'instrumentator-traced')
+  if (
+    setup === 'instrumentator' ||
+    setup === 'fastify-instrumentator' ||
+    setup === 'instrumentator-traced'
+  )
     imports.push(MetricsModule.forRoot());
   if (setup === 'instrumentator-exemplars-off' || setup === 'instrumentator-traced-exemplars-off')
     imports.push(MetricsModule.forRoot({ exemplars: false }));
@@ -186,10 +192,13 @@ export async function startApp(setup, { manyRoutes = false } = {}) {
   const controllers = manyRoutes ? [AppController, ManyRoutesController] : [AppController];
   const traced = setup.startsWith('instrumentator-traced');
   if (traced) startTracing();
-  const rootModule = setup.startsWith('graphql-')
+  const module = setup.startsWith('graphql-')
     ? await graphqlModuleFor(setup)
     : moduleFor(setup, controllers);
-  const app = await NestFactory.create(rootModule, { logger: false });
+  const app =
+    platformOf(setup) === 'fastify'
+      ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
+      : await NestFactory.create(module, { logger: false });
   if (traced) traceRequests(app.getHttpServer());
   if (setup === 'prom-bundle') {
     app.use(
@@ -200,6 +209,11 @@ export async function startApp(setup, { manyRoutes = false } = {}) {
         promClient: { collectDefaultMetrics: {} },
       }),
     );
+  }
+  if (setup === 'fastify-metrics') {
+    // Its defaults, as its README shows them: default metrics, a duration histogram and summary per
+    // route, and /metrics. Registered before listen(), so its onRoute hook sees Nest's routes.
+    await app.register(fastifyMetrics.default, { endpoint: '/metrics' });
   }
   await app.listen(0, '127.0.0.1');
   const metricsService = setup.includes('instrumentator') ? app.get(MetricsService) : undefined;

@@ -10,8 +10,10 @@ import {
   MANY_METHODS,
   MANY_ROUTES,
   MANY_STATUSES,
+  PLATFORMS,
   SETUPS,
   SETUP_LABELS,
+  platformOf,
 } from './setups.js';
 import { scrapeInTurns, sendAll, seriesCount } from './lib/http-client.js';
 import { CONNECTIONS, GRAPHQL_MIX, REQUEST_MIX, load } from './lib/load.js';
@@ -33,7 +35,16 @@ const setups =
     .find((arg) => arg.startsWith('--setups='))
     ?.slice('--setups='.length)
     .split(',') ?? DEFAULT_SETUPS;
-if (!setups.includes('bare')) setups.unshift('bare');
+// Every setup is compared with the bare app of its own platform, in the same rounds.
+const platforms = Object.keys(PLATFORMS).filter((platform) =>
+  setups.some((setup) => platformOf(setup) === platform),
+);
+for (const platform of [...platforms].reverse()) {
+  if (!setups.includes(PLATFORMS[platform].bare)) setups.unshift(PLATFORMS[platform].bare);
+}
+/** The app a setup is compared with: its platform's bare app, or the bare GraphQL app. */
+const bareOf = (setup) =>
+  setup.startsWith('graphql-') ? GRAPHQL_SETUPS[0] : PLATFORMS[platformOf(setup)].bare;
 
 // BENCH_EPOCHS, BENCH_ROUNDS (per epoch) and BENCH_SECONDS override the plan, for diagnosis.
 const PLAN = {
@@ -86,11 +97,10 @@ function log(message) {
 const rotated = (list, by) => list.map((_, index) => list[(index + by) % list.length]);
 
 /**
- * Throughput of `measured` (the first is the baseline), driven with `mix`; the HTTP comparison by
- * default, the GraphQL one with GRAPHQL_SETUPS and GRAPHQL_MIX.
+ * Runs `measured` in rotated rounds driven with `mix`: the HTTP comparison by default, the GraphQL
+ * one with GRAPHQL_SETUPS and GRAPHQL_MIX.
  */
 async function measureThroughput(measured = setups, mix = REQUEST_MIX, epochs = PLAN.epochs) {
-  const [baseline] = measured;
   const rounds = [];
   const peakRss = {};
   // The server started first ran faster than an identical one started after it (by 5–12 % on the
@@ -116,8 +126,10 @@ async function measureThroughput(measured = setups, mix = REQUEST_MIX, epochs = 
           results[server.setup] = await load(server, PLAN.loadSeconds, mix);
         }
         for (const setup of measured) {
-          results[setup].ratio = results[setup].throughput / results[baseline].throughput;
-          results[setup].cpuRatio = results[baseline].cpuPerRequest / results[setup].cpuPerRequest;
+          const bare = results[bareOf(setup)];
+          results[setup].ratio = results[setup].throughput / bare.throughput;
+          results[setup].cpuRatio = bare.cpuPerRequest / results[setup].cpuPerRequest;
+          results[setup].cpuOverBare = results[setup].cpuPerRequest - bare.cpuPerRequest;
         }
         rounds.push(results);
         log(
@@ -154,14 +166,25 @@ function summarizeThroughput({ rounds, peakRss }, measured = setups) {
       p50: median(runs.map((run) => run.p50)),
       p99: median(runs.map((run) => run.p99)),
       cpuPerRequest: median(runs.map((run) => run.cpuPerRequest)),
-      cpuRatio: median(rounds.map((round) => round[setup].cpuRatio)),
+      cpuPerRound: runs.map((run) => run.cpuPerRequest),
+      cpuOverBare: median(runs.map((run) => run.cpuOverBare)),
+      cpuRatio: median(runs.map((run) => run.cpuRatio)),
       peakRss: peakRss[setup],
     };
   });
-  const peers = ['willsoto', 'prom-bundle'].filter((setup) => measured.includes(setup));
-  const aheadOfPeers = rounds.filter((round) =>
-    peers.every((peer) => round.instrumentator?.ratio > round[peer].ratio),
-  ).length;
+  // Per platform: in how many rounds our setup beat every peer, by throughput and by CPU per request.
+  const aheadOfPeers = {};
+  for (const platform of platforms) {
+    const { ours, peers: allPeers } = PLATFORMS[platform];
+    const peers = allPeers.filter((setup) => measured.includes(setup));
+    if (!measured.includes(ours) || peers.length === 0) continue;
+    const count = (better) =>
+      rounds.filter((round) => peers.every((peer) => better(round[ours], round[peer]))).length;
+    aheadOfPeers[platform] = {
+      throughput: count((a, b) => a.ratio > b.ratio),
+      cpu: count((a, b) => a.cpuPerRequest < b.cpuPerRequest),
+    };
+  }
   return { rows, aheadOfPeers, roundCount: rounds.length };
 }
 
@@ -224,7 +247,8 @@ async function measureScrapeCost() {
 
 async function probeCardinality() {
   const results = [];
-  for (const setup of SETUPS.filter((name) => name !== 'bare')) {
+  // Express setups only, to keep a full run within minutes; the Fastify rows are about request cost.
+  for (const setup of [PLATFORMS.express.ours, ...PLATFORMS.express.peers]) {
     log(`cardinality probe: ${setup}`);
     results.push(
       await withServer(setup, {}, async (server) => {
@@ -306,55 +330,98 @@ function table(header, rows) {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-/** The throughput table, for the HTTP comparison and the GraphQL one alike. */
-function throughputTable(rows) {
-  return table(
-    [
-      'setup',
-      'req/s (median)',
-      'ratio to bare (median)',
-      'ratio range',
-      'p50 ms',
-      'p99 ms',
-      'server CPU µs/req',
-      'CPU ratio',
-      'peak RSS',
-    ],
-    rows.map((row) => [
-      SETUP_LABELS[row.setup],
-      fixed(row.throughput, 0),
-      fixed(row.ratio, 3),
-      `${fixed(row.ratioMin, 3)}–${fixed(row.ratioMax, 3)}`,
-      fixed(row.p50, 0),
-      fixed(row.p99, 0),
-      fixed(row.cpuPerRequest, 0),
-      fixed(row.cpuRatio, 3),
-      mib(row.peakRss),
-    ]),
-  );
-}
-
 function report({ throughput, graphql, scrape, cardinality, decorators }) {
   const sections = [];
   if (throughput) {
     const { rows, aheadOfPeers, roundCount } = throughput;
     sections.push(
-      `### Throughput (${roundCount} interleaved rounds in ${PLAN.epochs} restarts, runs of ${PLAN.loadSeconds} s, ${CONNECTIONS} connections, GET / · GET /items/:id?q=x · POST /users JSON)`,
-      throughputTable(rows),
-      `The servers are started ${PLAN.epochs} times, each time with another setup first; each time, every round runs ` +
-        `every setup once, in rotated order, after an unmeasured ${PLAN.rewarmSeconds} s burst. The ratio is the median ` +
-        `over the rounds of throughput / bare throughput in the same round. MetricsModule.forRoot() was ahead of both peers in ${aheadOfPeers} of ${roundCount} rounds. ` +
-        "Server CPU µs/req is the server process's CPU time divided by the requests it answered; the CPU ratio " +
-        '(bare CPU per request / setup CPU per request, median over rounds) is less sensitive to other processes ' +
-        'taking turns on the cores than throughput is.',
+      `### Server CPU per request and throughput (${roundCount} interleaved rounds in ${PLAN.epochs} restarts, runs of ${PLAN.loadSeconds} s, ${CONNECTIONS} connections, GET / · GET /items/:id?q=x · POST /users JSON)`,
+    );
+    for (const platform of platforms) {
+      const { name, ours } = PLATFORMS[platform];
+      const ahead = aheadOfPeers[platform];
+      sections.push(
+        `#### ${name}`,
+        table(
+          [
+            'setup',
+            'server CPU µs/req (median)',
+            'CPU µs/req over bare (median)',
+            'CPU ratio (median)',
+            'req/s (median)',
+            'throughput ratio (median)',
+            'throughput ratio range',
+            'p50 ms',
+            'p99 ms',
+            'peak RSS',
+          ],
+          rows
+            .filter((row) => platformOf(row.setup) === platform)
+            .map((row) => [
+              SETUP_LABELS[row.setup],
+              fixed(row.cpuPerRequest, 0),
+              signed(row.cpuOverBare, (value) => fixed(value, 1)),
+              fixed(row.cpuRatio, 3),
+              fixed(row.throughput, 0),
+              fixed(row.ratio, 3),
+              `${fixed(row.ratioMin, 3)}–${fixed(row.ratioMax, 3)}`,
+              fixed(row.p50, 0),
+              fixed(row.p99, 0),
+              mib(row.peakRss),
+            ]),
+        ),
+        ...(ahead
+          ? [
+              `${SETUP_LABELS[ours]} was ahead of every peer in ${ahead.throughput} of ${roundCount} rounds by throughput, ` +
+                `and used less CPU per request than every peer in ${ahead.cpu} of ${roundCount}.`,
+            ]
+          : []),
+      );
+    }
+    sections.push(
+      '#### Server CPU µs per request, round by round',
+      table(
+        ['setup', ...rows[0].cpuPerRound.map((_, index) => String(index + 1))],
+        rows.map((row) => [
+          SETUP_LABELS[row.setup],
+          ...row.cpuPerRound.map((value) => fixed(value, 0)),
+        ]),
+      ),
+      'Server CPU µs/req is user + system time of the server process (every thread), read from ' +
+        '`/proc/<pid>/stat` before and after each run, divided by the requests answered in it. Over bare and ' +
+        "the CPU ratio (bare / setup) compare each setup with its platform's bare app in the same round; the " +
+        'tables show their median over the rounds. CPU per request moves far less from round to round than ' +
+        'throughput, which other processes taking turns on the cores disturb. The servers are started ' +
+        `${PLAN.epochs} times, each time with another setup first; each time, every round runs every setup once, ` +
+        `in rotated order, after an unmeasured ${PLAN.rewarmSeconds} s burst. The throughput ratio is the median ` +
+        'over the rounds of throughput / bare throughput in the same round.',
     );
   }
   if (graphql) {
     sections.push(
-      `### GraphQL throughput (${graphql.roundCount} interleaved rounds in ${graphql.epochs} restarts, runs of ${PLAN.loadSeconds} s, ${CONNECTIONS} connections, POST /graphql: a named query · an anonymous query with two aliased fields · a mutation)`,
-      throughputTable(graphql.rows),
-      'The same method as above, between a bare Nest GraphQL app (Apollo on Express, one schema-first resolver) ' +
-        'and the same app with MetricsModule.forRoot(), which then also counts every operation in graphql_* metrics ' +
+      `### GraphQL (${graphql.roundCount} interleaved rounds in ${graphql.epochs} restarts, runs of ${PLAN.loadSeconds} s, ${CONNECTIONS} connections, POST /graphql: a named query · an anonymous query with two aliased fields · a mutation)`,
+      table(
+        [
+          'setup',
+          'server CPU µs/op (median)',
+          'CPU µs/op over bare (median)',
+          'CPU ratio (median)',
+          'ops/s (median)',
+          'throughput ratio (median)',
+          'throughput ratio range',
+        ],
+        graphql.rows.map((row) => [
+          SETUP_LABELS[row.setup],
+          fixed(row.cpuPerRequest, 0),
+          signed(row.cpuOverBare, (value) => fixed(value, 1)),
+          fixed(row.cpuRatio, 3),
+          fixed(row.throughput, 0),
+          fixed(row.ratio, 3),
+          `${fixed(row.ratioMin, 3)}–${fixed(row.ratioMax, 3)}`,
+        ]),
+      ),
+      'The same method as above, between a bare Nest GraphQL app (Apollo on Express, one resolver) and the ' +
+        'same app with MetricsModule.forRoot(), which then also counts every operation in graphql_* metrics ' +
         'besides the HTTP ones. The ratios are to the bare GraphQL app in the same round.',
     );
   }
@@ -439,26 +506,53 @@ function targets({ throughput, graphql, scrape, cardinality, decorators }) {
   const lines = [];
   const check = (met, text) => lines.push(`- ${met ? 'met' : '**not met**'}: ${text}`);
   const graphqlOurs = graphql?.rows.find((row) => row.setup === 'graphql-instrumentator');
-  const httpOurs = throughput?.rows.find((row) => row.setup === 'instrumentator');
+  const httpOurs = throughput?.rows.find((row) => row.setup === PLATFORMS.express.ours);
   if (graphqlOurs && httpOurs) {
     check(
       graphqlOurs.cpuRatio >= httpOurs.cpuRatio,
-      `GraphQL instrumentation costs no more CPU per request, relatively, than HTTP instrumentation ` +
-        `(CPU ratio ${fixed(graphqlOurs.cpuRatio, 3)} vs ${fixed(httpOurs.cpuRatio, 3)})`,
-    );
-  } else if (graphqlOurs) {
-    check(
-      graphqlOurs.ratio >= 0.95,
-      `GraphQL throughput ≥ 0.95 × bare GraphQL app (median ratio ${fixed(graphqlOurs.ratio, 3)})`,
+      `GraphQL instrumentation costs no more CPU per operation, relatively, than HTTP instrumentation per ` +
+        `request (CPU ratio ${fixed(graphqlOurs.cpuRatio, 3)} vs ${fixed(httpOurs.cpuRatio, 3)})`,
     );
   }
   if (throughput) {
-    const ours = throughput.rows.find((row) => row.setup === 'instrumentator');
-    if (ours) {
-      check(ours.ratio >= 0.95, `throughput ≥ 0.95 × bare (median ratio ${fixed(ours.ratio, 3)})`);
+    const row = (setup) => throughput.rows.find((candidate) => candidate.setup === setup);
+    const overhead = {};
+    for (const platform of platforms) {
+      const { name, ours: oursSetup, peers } = PLATFORMS[platform];
+      const ours = row(oursSetup);
+      if (!ours) continue;
+      overhead[platform] = ours;
       check(
-        throughput.aheadOfPeers === throughput.roundCount,
-        `ahead of both peers in every round (${throughput.aheadOfPeers} of ${throughput.roundCount})`,
+        ours.cpuOverBare <= 5,
+        `${name}: at most 5 µs of server CPU per request over bare (${signed(ours.cpuOverBare, (value) => fixed(value, 1))} µs)`,
+      );
+      check(ours.cpuRatio >= 0.97, `${name}: CPU ratio ≥ 0.97 (median ${fixed(ours.cpuRatio, 3)})`);
+      check(
+        ours.ratio >= 0.95,
+        `${name}: throughput ≥ 0.95 × bare (median ratio ${fixed(ours.ratio, 3)})`,
+      );
+      for (const peer of peers.map(row).filter(Boolean)) {
+        check(
+          ours.ratio > peer.ratio && ours.cpuPerRequest < peer.cpuPerRequest,
+          `${name}: ahead of ${SETUP_LABELS[peer.setup]} (throughput ratio ${fixed(ours.ratio, 3)} vs ${fixed(peer.ratio, 3)}, ` +
+            `CPU µs/req ${fixed(ours.cpuPerRequest, 0)} vs ${fixed(peer.cpuPerRequest, 0)})`,
+        );
+      }
+      const ahead = throughput.aheadOfPeers[platform];
+      if (ahead) {
+        check(
+          ahead.throughput === throughput.roundCount,
+          `${name}: ahead of every peer in every round by throughput (${ahead.throughput} of ${throughput.roundCount})`,
+        );
+      }
+    }
+    if (overhead.express && overhead.fastify) {
+      check(
+        overhead.fastify.cpuRatio >= overhead.express.cpuRatio &&
+          overhead.fastify.ratio >= overhead.express.ratio,
+        'on Fastify, no larger relative overhead than on Express ' +
+          `(CPU ratio ${fixed(overhead.fastify.cpuRatio, 3)} vs ${fixed(overhead.express.cpuRatio, 3)}, ` +
+          `throughput ratio ${fixed(overhead.fastify.ratio, 3)} vs ${fixed(overhead.express.ratio, 3)})`,
       );
     }
   }

@@ -25,7 +25,6 @@ if (metricsService) {
 }
 
 const handlers = {
-  cpu: () => process.cpuUsage(),
   memory() {
     if (global.gc) global.gc();
     const { rss, heapUsed } = process.memoryUsage();

@@ -1,7 +1,16 @@
 // What the benchmark compares. Kept apart from app.js, which needs the built library, so that the
 // runner can read it before it builds.
 
-export const SETUPS = ['bare', 'instrumentator', 'willsoto', 'prom-bundle'];
+/** The setups of a full run, Express first, then Fastify; each platform has its own bare app. */
+export const SETUPS = [
+  'bare',
+  'instrumentator',
+  'willsoto',
+  'prom-bundle',
+  'fastify-bare',
+  'fastify-instrumentator',
+  'fastify-metrics',
+];
 
 /** Every setup app.js can start. The twin and the last two are diagnostics, for `--setups=`: the twin
  * shows the noise between two identical processes, the others isolate one part of the cost. */
@@ -13,6 +22,9 @@ export const SETUP_LABELS = {
   'prom-bundle': 'express-prom-bundle',
   'default-metrics-only': "bare + prom-client's default metrics",
   'instrumentator-without-default-metrics': 'MetricsModule.forRoot({ defaultMetrics: false })',
+  'fastify-bare': 'bare Nest app on Fastify',
+  'fastify-instrumentator': 'MetricsModule.forRoot() on Fastify',
+  'fastify-metrics': "fastify-metrics on Nest's Fastify instance",
   'instrumentator-exemplars-off': 'MetricsModule.forRoot({ exemplars: false })',
   'instrumentator-traced': 'MetricsModule.forRoot(), OpenTelemetry tracer: exemplars on',
   'instrumentator-traced-exemplars-off':
@@ -23,6 +35,25 @@ export const SETUP_LABELS = {
 
 /** The GraphQL comparison (`--only=graphql`): the first is the baseline of the second. */
 export const GRAPHQL_SETUPS = ['graphql-bare', 'graphql-instrumentator'];
+
+/** The two HTTP platforms, each with the bare app its setups are compared with and their peers. */
+export const PLATFORMS = {
+  express: {
+    name: 'Express',
+    bare: 'bare',
+    ours: 'instrumentator',
+    peers: ['willsoto', 'prom-bundle'],
+  },
+  fastify: {
+    name: 'Fastify',
+    bare: 'fastify-bare',
+    ours: 'fastify-instrumentator',
+    peers: ['fastify-metrics'],
+  },
+};
+
+/** The platform a setup runs on: its name says so. */
+export const platformOf = (setup) => (setup.startsWith('fastify-') ? 'fastify' : 'express');
 
 /** Routes of the many-routes app, to reach about 40,000 series: routes × methods × statuses × ~48. */
 export const MANY_ROUTES = 166;

@@ -10,6 +10,7 @@ import { requestFresh } from './support/fresh-request.js';
 import { freePort } from './support/loopback.js';
 import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
 import { buildForNode, type NodeBuild } from './support/node-build.js';
+import { PLATFORMS } from './support/platforms.js';
 import { FAST_POLL, pollUntil } from './support/poll.js';
 
 const CLUSTER_APP = 'test/fixtures/processes/cluster-app.ts';
@@ -34,7 +35,7 @@ describe('bootstrapCluster options', () => {
 });
 const REQUESTS = 'http_requests_total';
 
-describe('cluster mode with real forked workers', () => {
+describe.each(PLATFORMS)('cluster mode with real forked workers on %s', (platform) => {
   let build: NodeBuild | undefined;
   let primary: ChildProcessHandle | undefined;
   let appUrl = '';
@@ -51,7 +52,11 @@ describe('cluster mode with real forked workers', () => {
     ignoredMetricsPort = await freePort();
     appUrl = `http://127.0.0.1:${appPort}`;
     primary = await startChild('cluster primary', process.execPath, [build.entry(CLUSTER_APP)], {
-      env: { APP_PORT: String(appPort), IGNORED_METRICS_PORT: String(ignoredMetricsPort) },
+      env: {
+        APP_PORT: String(appPort),
+        IGNORED_METRICS_PORT: String(ignoredMetricsPort),
+        HTTP_PLATFORM: platform,
+      },
     });
     const [, metricsPort] = await primary.waitForLine(/primary serves metrics on port (\d+)/);
     metricsUrl = `http://127.0.0.1:${metricsPort}`;

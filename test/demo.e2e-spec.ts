@@ -4,11 +4,13 @@ import { createApp } from '../src/app.factory.js';
 import { DEMO_USER } from '../src/database/database.schema.js';
 import { PricingUpstream } from '../src/items/pricing.upstream.js';
 import { valueOf } from './support/exposition.js';
+import { initPlatformApp, PLATFORMS } from './support/platforms.js';
 
 const METRICS_TOKEN = 'e2e-metrics-token';
 const ENV_KEYS = ['DATABASE_PATH', 'METRICS_AUTH_TOKEN', 'ENABLE_METRICS'] as const;
 
-describe('demo service (e2e)', () => {
+// The same expectations on each platform HTTP_ADAPTER offers, byte for byte.
+describe.each(PLATFORMS)('demo service on %s (e2e)', (platform) => {
   const savedEnv: Partial<Record<(typeof ENV_KEYS)[number], string>> = {};
   let app: INestApplication;
   let server: Parameters<typeof request>[0];
@@ -21,8 +23,7 @@ describe('demo service (e2e)', () => {
     process.env.METRICS_AUTH_TOKEN = METRICS_TOKEN;
     process.env.ENABLE_METRICS = 'true';
 
-    app = await createApp({ logger: false });
-    await app.init();
+    app = await initPlatformApp(await createApp({ logger: false }, platform));
     server = app.getHttpServer();
   });
 

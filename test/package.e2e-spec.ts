@@ -1,7 +1,7 @@
 /**
- * Packs the library as it would be published, installs the tarball into a throwaway Nest app and boots
- * that app in its own Node process: proof that the package holds what a user needs, and nothing of the
- * demo.
+ * Packs the library as it would be published, installs the tarball into throwaway Nest apps and boots
+ * each in its own Node process: proof that the package holds what a user needs, nothing of the demo,
+ * and that it runs on either HTTP platform with the other one not installed at all.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
@@ -15,9 +15,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DASHBOARD_PAGE } from '../src/metrics/dashboard/dashboard-page.js';
 import { startChild, type ChildProcessHandle } from './support/child-process.js';
 import { valueOf } from './support/exposition.js';
+import { DASHBOARD_PAGE } from '../src/metrics/dashboard/dashboard-page.js';
+import { PLATFORMS, type Platform } from './support/platforms.js';
 import { pollUntil } from './support/poll.js';
 import { PROJECT_ROOT as root } from './support/project-root.js';
 
@@ -25,6 +26,12 @@ const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 let workDir: string;
 let tarball: string;
 let app: ChildProcessHandle | undefined;
+
+/** What each platform's app needs installed beside Nest, and the framework that comes with it. */
+const PLATFORM_PACKAGES: Record<Platform, { nest: string; framework: string }> = {
+  express: { nest: '@nestjs/platform-express', framework: 'express' },
+  fastify: { nest: '@nestjs/platform-fastify', framework: 'fastify' },
+};
 
 const CONSUMER_APP = `
 import 'reflect-metadata';
@@ -50,7 +57,12 @@ Reflect.decorate([Controller()], HelloController);
 class AppModule {}
 Reflect.decorate([Module({ imports: [MetricsModule.forRoot({ dashboard: true })], controllers: [HelloController] })], AppModule);
 
-const app = await NestFactory.create(AppModule, { logger: false });
+// The platform comes from the command line; Fastify's adapter is imported only when asked for, as the
+// Express app may run where @nestjs/platform-fastify is not installed.
+const app = process.argv[2] === 'fastify'
+  ? await NestFactory.create(AppModule,
+      new (await import('@nestjs/platform-fastify')).FastifyAdapter(), { logger: false })
+  : await NestFactory.create(AppModule, { logger: false });
 await app.listen(0, '127.0.0.1');
 process.stdout.write('LISTENING ' + app.getHttpServer().address().port + '\\n');
 process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
@@ -108,13 +120,15 @@ describe('the published package', () => {
     ).toEqual([]);
   });
 
-  it('declares Nest, prom-client, reflect-metadata and rxjs as peers; the transports and the OpenTelemetry API as optional ones', () => {
+  it('declares Nest, prom-client, reflect-metadata and rxjs as peers; each platform, the transports and the OpenTelemetry API as optional ones', () => {
     expect(Object.keys(rootPackage.peerDependencies).sort()).toEqual([
       '@nestjs/apollo',
       '@nestjs/common',
       '@nestjs/core',
       '@nestjs/graphql',
       '@nestjs/microservices',
+      '@nestjs/platform-express',
+      '@nestjs/platform-fastify',
       '@nestjs/websockets',
       '@opentelemetry/api',
       'prom-client',
@@ -125,6 +139,8 @@ describe('the published package', () => {
       '@nestjs/apollo': { optional: true },
       '@nestjs/graphql': { optional: true },
       '@nestjs/microservices': { optional: true },
+      '@nestjs/platform-express': { optional: true },
+      '@nestjs/platform-fastify': { optional: true },
       '@nestjs/websockets': { optional: true },
       '@opentelemetry/api': { optional: true },
     });
@@ -132,9 +148,13 @@ describe('the published package', () => {
     expect(rootPackage.types).toBe('dist/metrics/index.d.ts');
   });
 
-  it('installs into another Nest 12 app that boots and serves http_requests_total', async () => {
-    const consumer = join(workDir, 'consumer');
-    const pin = (name: string) => rootPackage.devDependencies[name] as string;
+  /**
+   * Installs the tarball with Nest, the library's peers and `platforms` into a fresh folder.
+   * @returns the folder.
+   */
+  function installConsumer(name: string, platforms: readonly Platform[]): string {
+    const consumer = join(workDir, name);
+    const pin = (dependency: string) => rootPackage.devDependencies[dependency] as string;
     run('mkdir', ['-p', consumer], workDir);
     writeFileSync(
       join(consumer, 'package.json'),
@@ -144,12 +164,16 @@ describe('the published package', () => {
         type: 'module',
         dependencies: {
           'nestjs-instrumentator': `file:${tarball}`,
-          '@nestjs/common': pin('@nestjs/common'),
-          '@nestjs/core': pin('@nestjs/core'),
-          '@nestjs/platform-express': pin('@nestjs/platform-express'),
-          'prom-client': pin('prom-client'),
-          'reflect-metadata': pin('reflect-metadata'),
-          rxjs: pin('rxjs'),
+          ...Object.fromEntries(
+            [
+              '@nestjs/common',
+              '@nestjs/core',
+              ...platforms.map((platform) => PLATFORM_PACKAGES[platform].nest),
+              'prom-client',
+              'reflect-metadata',
+              'rxjs',
+            ].map((dependency) => [dependency, pin(dependency)]),
+          ),
         },
       }),
     );
@@ -159,52 +183,101 @@ describe('the published package', () => {
       ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'],
       consumer,
     );
-    // The optional peers stay out, so this app proves the module boots without them.
-    expect(existsSync(join(consumer, 'node_modules/@nestjs/graphql'))).toBe(false);
-    expect(existsSync(join(consumer, 'node_modules/@nestjs/apollo'))).toBe(false);
-
-    // The transport packages are optional peers: this app boots without them.
-    for (const transport of ['microservices', 'websockets']) {
+    // The transport packages are optional peers and stay out: every consumer app boots without them.
+    for (const transport of ['graphql', 'apollo', 'microservices', 'websockets']) {
       expect(existsSync(join(consumer, 'node_modules', '@nestjs', transport))).toBe(false);
     }
-    app = await startChild('consumer app', process.execPath, ['app.mjs'], { cwd: consumer });
-    const [, port] = await app.waitForLine(/LISTENING (\d+)/, 60_000);
-    const base = `http://127.0.0.1:${port}`;
-    expect(await (await fetch(`${base}/hello`)).json()).toEqual({ hello: 'world' });
-    const scrape = async () => (await fetch(`${base}/metrics`)).text();
-    // The response `close` event that records /hello lands just after the client has its answer;
-    // should it never, the latest scrape is left for the assertions to show.
-    const text = await pollUntil(
-      'the consumer app to count /hello',
-      async () => {
-        const current = await scrape();
-        return valueOf(current, 'http_requests_total', { endpoint: '/hello' }) === 1
-          ? current
-          : undefined;
+    return consumer;
+  }
+
+  /** Boots the consumer app on `platform`, sends one GET /hello and checks what /metrics counted. */
+  async function bootAndScrape(consumer: string, platform: Platform): Promise<void> {
+    // Kept in `app` too, so that afterAll stops it should a wait below never end.
+    const child = await startChild(
+      `consumer app on ${platform}`,
+      process.execPath,
+      ['app.mjs', platform],
+      { cwd: consumer },
+    );
+    app = child;
+    try {
+      const [, port] = await child.waitForLine(/LISTENING (\d+)/, 60_000);
+      const base = `http://127.0.0.1:${port}`;
+      expect(await (await fetch(`${base}/hello`)).json()).toEqual({ hello: 'world' });
+      const scrape = async () => (await fetch(`${base}/metrics`)).text();
+      // The response hook that records /hello may land just after the client has its answer; should
+      // it never, the latest scrape is left for the assertions to show.
+      const text = await pollUntil(
+        `the consumer app on ${platform} to count /hello`,
+        async () => {
+          const current = await scrape();
+          return valueOf(current, 'http_requests_total', { endpoint: '/hello' }) === 1
+            ? current
+            : undefined;
+        },
+        { attempts: 50, intervalMs: 0 },
+      ).catch(scrape);
+      expect(
+        valueOf(text, 'http_requests_total', {
+          method: 'GET',
+          endpoint: '/hello',
+          status_code: '200',
+        }),
+      ).toBe(1);
+      expect(
+        valueOf(text, 'database_operations_total', {
+          operation: 'select',
+          table: 'greetings',
+          status: 'success',
+        }),
+      ).toBe(1);
+      expect(valueOf(text, 'app_info', { name: 'consumer-app' })).toBe(1);
+      expect(text).not.toContain('graphql_');
+      // The page ships as compiled modules, so the packed library serves it byte for byte.
+      const dashboard = await fetch(`${base}/metrics/custom/dashboard`);
+      expect(dashboard.status).toBe(200);
+      expect(await dashboard.text()).toBe(DASHBOARD_PAGE.body);
+    } finally {
+      await child.stop();
+      app = undefined;
+    }
+  }
+
+  describe('in an app with both platforms installed', () => {
+    let consumer: string;
+    beforeAll(() => {
+      consumer = installConsumer('consumer-both', PLATFORMS);
+    }, 180_000);
+
+    it.each(PLATFORMS)(
+      'boots on %s and serves http_requests_total',
+      async (platform) => {
+        await bootAndScrape(consumer, platform);
       },
-      { attempts: 50, intervalMs: 0 },
-    ).catch(scrape);
-    expect(
-      valueOf(text, 'http_requests_total', {
-        method: 'GET',
-        endpoint: '/hello',
-        status_code: '200',
-      }),
-    ).toBe(1);
-    expect(
-      valueOf(text, 'database_operations_total', {
-        operation: 'select',
-        table: 'greetings',
-        status: 'success',
-      }),
-    ).toBe(1);
-    expect(valueOf(text, 'app_info', { name: 'consumer-app' })).toBe(1);
-    expect(text).not.toContain('graphql_');
-    // The page ships as compiled modules, so the packed library serves it byte for byte.
-    const dashboard = await fetch(`${base}/metrics/custom/dashboard`);
-    expect(dashboard.status).toBe(200);
-    expect(await dashboard.text()).toBe(DASHBOARD_PAGE.body);
-    await app.stop();
-    app = undefined;
-  }, 120_000);
+      120_000,
+    );
+  });
+
+  describe.each(PLATFORMS)('in an app with only the %s platform installed', (platform) => {
+    const [other] = PLATFORMS.filter((candidate) => candidate !== platform);
+    let consumer: string;
+    beforeAll(() => {
+      consumer = installConsumer(`consumer-${platform}-only`, [platform]);
+    }, 180_000);
+
+    it(`has neither ${PLATFORM_PACKAGES[other].nest} nor ${PLATFORM_PACKAGES[other].framework} installed`, () => {
+      // The library lists both platforms as optional peers, so npm must not bring in the other one.
+      expect(existsSync(join(consumer, 'node_modules', PLATFORM_PACKAGES[platform].nest))).toBe(
+        true,
+      );
+      expect(existsSync(join(consumer, 'node_modules', PLATFORM_PACKAGES[other].nest))).toBe(false);
+      expect(existsSync(join(consumer, 'node_modules', PLATFORM_PACKAGES[other].framework))).toBe(
+        false,
+      );
+    });
+
+    it(`boots on ${platform} and serves http_requests_total`, async () => {
+      await bootAndScrape(consumer, platform);
+    }, 120_000);
+  });
 });

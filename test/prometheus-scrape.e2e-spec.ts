@@ -4,8 +4,9 @@
  * One Prometheus (scraping every second) watches three targets: the demo service as a child process
  * (default options, /metrics behind a bearer token, the job name of deploy/prometheus/prometheus.yml)
  * and two in-process fixture apps, one with a prefix and default labels, one with grouped status
- * codes. A mixed workload runs twice through each, then the answers come from Prometheus' HTTP API:
- * exact request counts, ratios and counts computed in PromQL, the deploy/ rules and every dashboard
+ * codes on Fastify (the others run on Express). A mixed workload runs twice through each, then the
+ * answers come from Prometheus' HTTP API: exact request counts, ratios and counts computed in
+ * PromQL, the deploy/ rules and every dashboard
  * query evaluated on live data, and proof that nothing was lost when Prometheus read the OpenMetrics
  * format it negotiates by itself.
  *
@@ -30,6 +31,7 @@ import { buildDemo, startDemo, type DemoService } from './support/demo-service.j
 import { loadDashboard, resolveGrafanaVariables } from './support/dashboard.js';
 import { familiesOf, parseExposition, seriesKey, sumOf } from './support/exposition.js';
 import { freePort, listenAppOnLoopback, LOOPBACK } from './support/loopback.js';
+import type { Platform } from './support/platforms.js';
 import type { NodeBuild } from './support/node-build.js';
 import { pollUntil } from './support/poll.js';
 import { PROJECT_ROOT } from './support/project-root.js';
@@ -63,6 +65,7 @@ interface ScrapedTarget {
 interface FixtureVariant {
   job: string;
   options: MetricsModuleOptions;
+  platform: Platform;
 }
 
 const FIXTURE_VARIANTS: FixtureVariant[] = [
@@ -70,8 +73,10 @@ const FIXTURE_VARIANTS: FixtureVariant[] = [
     job: 'fixture-prefixed',
     // Not `service`: external_api_calls_total has a label of that name, which would win.
     options: { prefix: 'shop_', defaultLabels: { team: 'checkout', region: 'eu-1' } },
+    platform: 'express',
   },
-  { job: 'fixture-grouped', options: { groupStatusCodes: true } },
+  // On Fastify, so that Prometheus scrapes a target on each platform with the same expectations.
+  { job: 'fixture-grouped', options: { groupStatusCodes: true }, platform: 'fastify' },
 ];
 const ALL_JOBS = [DEMO_JOB, ...FIXTURE_VARIANTS.map((variant) => variant.job)];
 
@@ -398,7 +403,10 @@ describeWithBinary(
       // Awaited below; this only keeps an early failure from counting as unhandled meanwhile.
       demoBuild.catch(() => undefined);
       for (const variant of FIXTURE_VARIANTS) {
-        const fixture = await createFixture({ metrics: variant.options });
+        const fixture = await createFixture({
+          metrics: variant.options,
+          platform: variant.platform,
+        });
         fixtures.push(fixture);
         fixtureTargets.push({
           job: variant.job,

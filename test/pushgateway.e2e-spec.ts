@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { createServer, type Socket } from 'node:net';
 import request from 'supertest';
 import { createFixture } from './fixtures/fixture-app.js';
+import { PLATFORMS } from './support/platforms.js';
 import { startChild, waitUntilServing, type ChildProcessHandle } from './support/child-process.js';
 import { valueOf } from './support/exposition.js';
 import { closeServer, freePort, listenOnLoopback } from './support/loopback.js';
@@ -71,9 +72,11 @@ describeWithBinary(
       expect(valueOf(text, 'push_failure_time_seconds', group)).toBe(0);
     });
 
-    it('pushes on the interval while the app runs', async () => {
+    it.each(PLATFORMS)('pushes on the interval while an app on %s runs', async (platform) => {
+      const jobName = `interval-spec-${platform}`;
       const fixture = await createFixture({
-        metrics: { pushgateway: { url: pushgatewayUrl, jobName: 'interval-spec', intervalMs: 50 } },
+        platform,
+        metrics: { pushgateway: { url: pushgatewayUrl, jobName, intervalMs: 50 } },
       });
       try {
         await request(fixture.app.getHttpServer()).get('/things/1').expect(200);
@@ -82,7 +85,7 @@ describeWithBinary(
           'an interval push',
           async () => {
             const value = valueOf(await gatewayMetrics(), 'http_requests_total', {
-              job: 'interval-spec',
+              job: jobName,
               endpoint: '/things/:id',
             });
             return value === 2 ? value : undefined;

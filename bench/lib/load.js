@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { processCpuMicroseconds } from './proc-cpu.js';
 
 export const CONNECTIONS = 50;
 
@@ -30,7 +31,7 @@ export const GRAPHQL_MIX = [
 
 /** Saturates a server with the mix for `seconds`; fails on any connection error or non-2xx answer. */
 export async function load(server, seconds, requests = REQUEST_MIX) {
-  const cpuBefore = await server.ask('cpu');
+  const cpuBefore = processCpuMicroseconds(server.pid);
   const result = await autocannon({
     url: server.url,
     connections: CONNECTIONS,
@@ -42,8 +43,7 @@ export async function load(server, seconds, requests = REQUEST_MIX) {
       `${server.setup}: ${result.errors} connection errors, ${result.non2xx} non-2xx responses`,
     );
   }
-  const cpuAfter = await server.ask('cpu');
-  const cpuMicroseconds = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
+  const cpuMicroseconds = processCpuMicroseconds(server.pid) - cpuBefore;
   return {
     throughput: result.requests.total / result.duration,
     // CPU time the server spent per request: less sensitive than throughput to noisy neighbours.

@@ -34,6 +34,10 @@ export class ServerProcess {
     this.exited = new Promise((resolve) => child.once('exit', resolve));
   }
 
+  get pid() {
+    return this.child.pid;
+  }
+
   get url() {
     return `http://127.0.0.1:${this.port}`;
   }
