@@ -1,6 +1,7 @@
 // The one app every setup serves, and the instrumentation each setup adds to it. Plain JavaScript, so
 // Nest's decorators are applied with Reflect.decorate instead of the @ syntax.
 import 'reflect-metadata';
+import { Agent, get as httpGet } from 'node:http';
 import { All, Body, Controller, Get, Module, Param, Post, Query, Res } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -103,6 +104,33 @@ class TutorialMetricsInterceptor {
   }
 }
 
+/** The upstream setups' route: one call to the runner's local upstream (BENCH_UPSTREAM_PORT) per request. */
+const upstreamAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+class UpstreamController {
+  upstream() {
+    return new Promise((resolve, reject) => {
+      const request = httpGet(
+        {
+          host: '127.0.0.1',
+          port: Number(process.env.BENCH_UPSTREAM_PORT),
+          path: '/data',
+          agent: upstreamAgent,
+        },
+        (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk) => (body += chunk));
+          response.on('end', () => resolve({ upstream: response.statusCode, length: body.length }));
+          response.on('error', reject);
+        },
+      );
+      request.on('error', reject);
+    });
+  }
+}
+decorateMethod(UpstreamController, 'upstream', [Get('/upstream')]);
+Reflect.decorate([Controller()], UpstreamController);
+
 const willsotoLabels = ['method', 'route', 'status_code'];
 
 function moduleFor(setup, controllers) {
@@ -116,6 +144,13 @@ function moduleFor(setup, controllers) {
     imports.push(MetricsModule.forRoot());
   if (setup === 'instrumentator-exemplars-off' || setup === 'instrumentator-traced-exemplars-off')
     imports.push(MetricsModule.forRoot({ exemplars: false }));
+  if (setup === 'instrumentator-upstream') imports.push(MetricsModule.forRoot());
+  if (setup === 'instrumentator-upstream-client-off')
+    imports.push(MetricsModule.forRoot({ httpClient: false }));
+  if (setup === 'instrumentator-tenant')
+    imports.push(
+      MetricsModule.forRoot({ httpLabels: { tenant: (request) => request.headers['x-tenant'] } }),
+    );
   if (setup === 'instrumentator-without-default-metrics')
     imports.push(MetricsModule.forRoot({ defaultMetrics: false }));
   if (setup === 'default-metrics-only') collectDefaultMetrics({ register: new Registry() });
@@ -190,6 +225,7 @@ export async function startApp(setup, { manyRoutes = false } = {}) {
     );
   }
   const controllers = manyRoutes ? [AppController, ManyRoutesController] : [AppController];
+  if (setup.startsWith('instrumentator-upstream')) controllers.push(UpstreamController);
   const traced = setup.startsWith('instrumentator-traced');
   if (traced) startTracing();
   const module = setup.startsWith('graphql-')

@@ -19,6 +19,7 @@ import { scrapeInTurns, sendAll, seriesCount } from './lib/http-client.js';
 import { CONNECTIONS, GRAPHQL_MIX, REQUEST_MIX, load } from './lib/load.js';
 import { median, mebibytes, percentile } from './lib/stats.js';
 import { ServerProcess } from './lib/server-process.js';
+import { featuresReport, measureFeatures } from './lib/features.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -607,11 +608,15 @@ async function main() {
   if (runs('scrape')) results.scrape = await measureScrapeCost();
   if (runs('cardinality')) results.cardinality = await probeCardinality();
   if (runs('decorators')) results.decorators = measureDecorators();
+  // The feature costs: each pair in its own rounds, at most two restarts per pair.
+  if (runs('features'))
+    results.features = await measureFeatures(measureThroughput, Math.min(PLAN.epochs, 2));
   const minutes = (Date.now() - startedAt) / 60_000;
   const text = [
     `Measured with \`${command}\` on ${new Date().toISOString().slice(0, 10)}, in ${fixed(minutes)} min.`,
     `Machine: ${machine()}.`,
     report(results),
+    ...(results.features ? [featuresReport(results.features)] : []),
     'How each figure is measured, and what the CPU profile shows of the remaining cost: bench/README.md.',
   ].join('\n\n');
   process.stdout.write(`\n${text}\n`);

@@ -29,6 +29,12 @@ export const SETUP_LABELS = {
   'instrumentator-traced': 'MetricsModule.forRoot(), OpenTelemetry tracer: exemplars on',
   'instrumentator-traced-exemplars-off':
     'MetricsModule.forRoot({ exemplars: false }), OpenTelemetry tracer',
+  'instrumentator-upstream':
+    'MetricsModule.forRoot(), GET /upstream calls a local node:http server once per request',
+  'instrumentator-upstream-client-off':
+    'the same with MetricsModule.forRoot({ httpClient: false })',
+  'instrumentator-tenant':
+    "MetricsModule.forRoot({ httpLabels: { tenant: (req) => req.headers['x-tenant'] } })",
   'graphql-bare': 'bare Nest GraphQL app (Apollo, Express)',
   'graphql-instrumentator': 'the same GraphQL app + MetricsModule.forRoot()',
 };
@@ -59,3 +65,31 @@ export const platformOf = (setup) => (setup.startsWith('fastify-') ? 'fastify' :
 export const MANY_ROUTES = 166;
 export const MANY_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 export const MANY_STATUSES = [200, 201, 404, 503];
+
+/**
+ * The feature costs (`--only=features`): each pair is [the app without the feature, the same app with
+ * it], measured in its own interleaved rounds and driven with the named mix (see run.js).
+ */
+export const FEATURE_PAIRS = [
+  { name: 'noise: two identical bare processes', pair: ['bare', 'bare-twin'], mix: 'default' },
+  {
+    name: 'exemplars on, with a tracer',
+    pair: ['instrumentator-traced-exemplars-off', 'instrumentator-traced'],
+    mix: 'default',
+  },
+  {
+    name: "no tracer: exemplars 'auto' vs false",
+    pair: ['instrumentator-exemplars-off', 'instrumentator'],
+    mix: 'default',
+  },
+  {
+    name: 'outbound metrics, one outbound call per request',
+    pair: ['instrumentator-upstream-client-off', 'instrumentator-upstream'],
+    mix: 'upstream',
+  },
+  {
+    name: 'request-derived label (tenant, 5 values)',
+    pair: ['instrumentator', 'instrumentator-tenant'],
+    mix: 'tenant',
+  },
+];

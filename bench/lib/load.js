@@ -15,6 +15,17 @@ export const REQUEST_MIX = [
   },
 ];
 
+/** The outbound-metrics setups' mix: every request makes the app call the local upstream once. */
+export const UPSTREAM_MIX = [{ method: 'GET', path: '/upstream' }];
+
+/** The request-label setups' mix: REQUEST_MIX once for each of five tenants (the x-tenant header). */
+export const TENANT_MIX = ['acme', 'globex', 'initech', 'umbrella', 'hooli'].flatMap((tenant) =>
+  REQUEST_MIX.map((request) => ({
+    ...request,
+    headers: { ...request.headers, 'x-tenant': tenant },
+  })),
+);
+
 const graphqlRequest = (query) => ({
   method: 'POST',
   path: '/graphql',
