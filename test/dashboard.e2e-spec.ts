@@ -14,6 +14,7 @@ import { MetricsService, type MetricsSummary } from '../src/metrics/index.js';
 import { createFixture, type Fixture } from './fixtures/fixture-app.js';
 import { launchChromium, recordedPage, type RecordedPage } from './support/browser.js';
 import { LOOPBACK, listenAppOnLoopback } from './support/loopback.js';
+import { PLATFORMS } from './support/platforms.js';
 import { PROJECT_ROOT } from './support/project-root.js';
 import { describeWithBinary } from './support/promtool.js';
 
@@ -23,7 +24,7 @@ const HOSTILE_FLAG =
   '<img src=x onerror="window.__labelRan=1"><script>window.__labelRan=2</script>';
 const BASIC = { username: 'watcher', password: 'p4ss' };
 
-describe('the dashboard page over HTTP', () => {
+describe.each(PLATFORMS)('the dashboard page over HTTP on %s', (platform) => {
   let fixture: Fixture | undefined;
   afterEach(async () => {
     await fixture?.close();
@@ -31,12 +32,12 @@ describe('the dashboard page over HTTP', () => {
   });
 
   it('is off by default: its path answers 404', async () => {
-    fixture = await createFixture();
+    fixture = await createFixture({ platform });
     await request(fixture.app.getHttpServer()).get(DASHBOARD).expect(404);
   });
 
   it('is one HTML document under 60 KB gzipped, with a strict CSP and nothing to load', async () => {
-    fixture = await createFixture({ metrics: { dashboard: true } });
+    fixture = await createFixture({ platform, metrics: { dashboard: true } });
     const response = await request(fixture.app.getHttpServer()).get(DASHBOARD).expect(200);
     expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
     const gzipped = gzipSync(Buffer.from(response.text, 'utf8')).length;
@@ -62,7 +63,7 @@ describe('the dashboard page over HTTP', () => {
   });
 
   it('answers 401 without credentials, like the summary it polls, and is not counted as traffic', async () => {
-    fixture = await createFixture({ metrics: { dashboard: true, auth: BASIC } });
+    fixture = await createFixture({ platform, metrics: { dashboard: true, auth: BASIC } });
     const http = request(fixture.app.getHttpServer());
     const page = await http.get(DASHBOARD).expect(401);
     expect(page.headers['www-authenticate']).toBe('Basic realm="metrics", charset="UTF-8"');
@@ -73,7 +74,10 @@ describe('the dashboard page over HTTP', () => {
   });
 
   it('is served on the separate listener with the other endpoints, and not on the app port', async () => {
-    fixture = await createFixture({ metrics: { dashboard: true, port: 0, host: LOOPBACK } });
+    fixture = await createFixture({
+      platform,
+      metrics: { dashboard: true, port: 0, host: LOOPBACK },
+    });
     const address = fixture.app.get(MetricsService).listenerAddress;
     await request(fixture.app.getHttpServer()).get(DASHBOARD).expect(404);
     const listener = request(`http://${LOOPBACK}:${address?.port}`);
@@ -83,7 +87,7 @@ describe('the dashboard page over HTTP', () => {
   });
 
   it('follows customPath', async () => {
-    fixture = await createFixture({ metrics: { dashboard: true, customPath: '/stats' } });
+    fixture = await createFixture({ platform, metrics: { dashboard: true, customPath: '/stats' } });
     const http = request(fixture.app.getHttpServer());
     await http.get('/stats/dashboard').expect(200);
     await http.get(DASHBOARD).expect(404);
