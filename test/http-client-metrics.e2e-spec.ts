@@ -234,7 +234,13 @@ describe('outbound HTTP client metrics', () => {
     );
     (nestResponse.data as IncomingMessage).destroy();
 
-    // Let any late error events of the abandoned calls land before counting.
+    // A busy machine can deliver the last call's events after the client has let go of it: wait for
+    // all four, then for any late error events of the abandoned calls to land before counting.
+    await pollUntil(
+      'the four abandoned calls to be counted',
+      async () => ((sumOf(await scrape(), REQUESTS) ?? 0) >= 4 ? true : undefined),
+      FAST_POLL,
+    ).catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const text = await scrape();
     expect(valueOf(text, REQUESTS, { method: 'GET', host: upstreamHost, status_code: '200' })).toBe(
