@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { PLATFORMS, createPlatformApp, type Platform } from './support/platforms.js';
 import {
   Controller,
   ForbiddenException,
@@ -75,14 +76,14 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function createApp(options: MetricsModuleOptions = {}) {
+async function createApp(platform: Platform, options: MetricsModuleOptions = {}) {
   @Module({
     imports: [MetricsModule.forRoot({ defaultMetrics: false, ...options })],
     controllers: [OrdersController, HealthController],
   })
   class AppModule {}
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  app = moduleRef.createNestApplication({ logger: false });
+  app = await createPlatformApp(moduleRef, platform, { logger: false });
   const base = await listenAppOnLoopback(app);
   const service = app.get(MetricsService);
   return {
@@ -112,9 +113,9 @@ async function scrapeWhen(scrape: () => Promise<string>, total: number): Promise
   );
 }
 
-describe('request-derived labels', () => {
+describe.each(PLATFORMS)('request-derived labels on %s', (platform) => {
   it('labels every HTTP metric by tenant, one series per tenant', async () => {
-    const { get, scrape } = await createApp({
+    const { get, scrape } = await createApp(platform, {
       httpLabels: { tenant: (req) => req.headers['x-tenant'] },
     });
     expect(await get('/orders', { 'x-tenant': 'acme' })).toBe(200);
@@ -135,7 +136,7 @@ describe('request-derived labels', () => {
   });
 
   it('keeps a flood of tenants bounded, folding the rest into an exact <other> count', async () => {
-    const { get, scrape } = await createApp({
+    const { get, scrape } = await createApp(platform, {
       httpLabels: { tenant: { value: (req) => req.headers['x-tenant'], maxValues: 3 } },
     });
     for (let i = 0; i < 40; i++) await get('/orders', { 'x-tenant': `tenant-${i}` });
@@ -154,7 +155,7 @@ describe('request-derived labels', () => {
   });
 
   it('records values that are not short printable strings as <invalid>, without using up the cap', async () => {
-    const { get, scrape } = await createApp({
+    const { get, scrape } = await createApp(platform, {
       httpLabels: {
         tenant: { value: (req) => req.headers['x-tenant'], maxValues: 1 },
         tier: {
@@ -184,7 +185,7 @@ describe('request-derived labels', () => {
   });
 
   it('carries the labels into http_exceptions_total', async () => {
-    const { get, scrape } = await createApp({
+    const { get, scrape } = await createApp(platform, {
       httpLabels: { tenant: (req) => req.headers['x-tenant'] },
     });
     expect(await get('/missing', { 'x-tenant': 'acme' })).toBe(404);
@@ -199,9 +200,9 @@ describe('request-derived labels', () => {
   });
 });
 
-describe('@NoMetrics()', () => {
+describe.each(PLATFORMS)('@NoMetrics() on %s', (platform) => {
   it('leaves out the routes of a marked handler and of every handler of a marked controller', async () => {
-    const { get, scrape } = await createApp();
+    const { get, scrape } = await createApp(platform);
     expect(await get('/orders/internal')).toBe(200);
     expect(await get('/orders/denied')).toBe(403);
     expect(await get('/health')).toBe(200);
