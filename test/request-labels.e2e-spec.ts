@@ -135,6 +135,19 @@ describe.each(PLATFORMS)('request-derived labels on %s', (platform) => {
     ).toBe(1);
   });
 
+  it("hands the label function the Node request, not the platform's wrapper", async () => {
+    const seen: unknown[] = [];
+    const { get, scrape } = await createApp(platform, {
+      httpLabels: { tenant: (req) => (seen.push(req), 'one') },
+    });
+    expect(await get('/orders')).toBe(200);
+    await scrapeWhen(scrape, 1);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeInstanceOf(http.IncomingMessage);
+    // Fastify's own request wraps the Node one as `raw`; the function gets the Node one itself.
+    expect(seen[0]).not.toHaveProperty('raw');
+  });
+
   it('keeps a flood of tenants bounded, folding the rest into an exact <other> count', async () => {
     const { get, scrape } = await createApp(platform, {
       httpLabels: { tenant: { value: (req) => req.headers['x-tenant'], maxValues: 3 } },
