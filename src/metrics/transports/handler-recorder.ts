@@ -5,7 +5,8 @@
  * proxy hands it to the exception filters, and matched to its invocation through async context.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { isObservable, Observable } from 'rxjs';
+import { isObservable } from 'rxjs';
+import { observeSettlement } from '../recording/observe-settlement.js';
 import { exceptionTypeOf } from './http/request-state.js';
 import type { MetricsService, Outcome } from '../metrics.service.js';
 import { activeMetricsService } from '../decorators/active-metrics.js';
@@ -69,23 +70,11 @@ export function measureHandler<Args extends unknown[]>(
         finish(false);
         return value;
       }
-      return new Observable((subscriber) => {
-        let failed = false;
-        const subscription = invocations.run(invocation, () =>
-          value.subscribe({
-            next: (item) => subscriber.next(item),
-            error: (error: unknown) => {
-              failed = true;
-              subscriber.error(error);
-            },
-            complete: () => subscriber.complete(),
-          }),
-        );
-        return () => {
-          subscription.unsubscribe();
-          finish(failed);
-        };
-      });
+      return observeSettlement(
+        value,
+        () => finish,
+        (subscribe) => invocations.run(invocation, subscribe),
+      );
     };
     let result: unknown;
     try {

@@ -3,9 +3,10 @@
  * to its dispatch), whichever way the client was created.
  */
 import { ClientProxy } from '@nestjs/microservices';
-import { Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { Outcome } from '../../metrics.service.js';
 import { activeMetricsService } from '../../decorators/active-metrics.js';
+import { observeSettlement } from '../../recording/observe-settlement.js';
 import { rpcClientMetricsOf } from '../transport-metrics.js';
 
 const INSTALLED = Symbol.for('nestjs-instrumentator.rpc-client');
@@ -24,21 +25,9 @@ export function instrumentRpcClients(): void {
   prototype.send = function (this: ClientProxy, pattern, data) {
     const sent = send.call(this, pattern, data);
     // `send` is cold: nothing leaves until a subscriber asks, and each subscriber sends again.
-    return new Observable((subscriber) => {
+    return observeSettlement(sent, () => {
       const record = recorder(this, pattern, 'message');
-      let failed = false;
-      const subscription = sent.subscribe({
-        next: (value) => subscriber.next(value),
-        error: (error: unknown) => {
-          failed = true;
-          subscriber.error(error);
-        },
-        complete: () => subscriber.complete(),
-      });
-      return () => {
-        subscription.unsubscribe();
-        record(failed ? 'error' : 'success');
-      };
+      return (failed) => record(failed ? 'error' : 'success');
     });
   };
 
