@@ -128,29 +128,93 @@ describe.each(PLATFORMS)('HTTP request metrics on %s', (platform) => {
     ).toBe(1);
   });
 
-  it('counts a body the parser refuses once, and a URL the router cannot decode as <unmatched>', async () => {
+  it('counts a body the parser refuses once under its route, and a URL the router cannot decode as <unmatched>', async () => {
     const { fixture, http } = await versionedFixture(platform);
-    await http
-      .post('/api/v1/things')
-      .set('content-type', 'application/json')
-      .send('{"name":')
-      .expect(400);
+    const postJson = (path: string, body: string, status: number) =>
+      http.post(path).set('content-type', 'application/json').send(body).expect(status);
+    await postJson('/api/v1/things', '{"name":', 400);
+    // Over both platforms' default body limits (Express 100 kB, Fastify 1 MB).
+    await postJson('/api/v1/things', JSON.stringify({ name: 'x'.repeat(1_100_000) }), 413);
+    // Both platforms parse the body of a request for an unknown path, too; no route would answer it.
+    await postJson('/api/v1/nowhere', '{"name":', 400);
     await http.get('/api/v1/things/%E0%A4%A').expect(400);
-    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 2);
-    // Express parses bodies before routing, so it never learns the route of a body it refuses;
-    // Fastify routes first and parses the body of the route it matched.
-    const parsedAt = platform === 'express' ? '<unmatched>' : '/api/v1/things';
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 4);
+    // Express parses bodies before routing and Fastify after, but both count the route that would
+    // have answered: the request was meant for it.
+    const expected = [
+      { method: 'POST', endpoint: '/api/v1/things', status_code: '400' },
+      { method: 'POST', endpoint: '/api/v1/things', status_code: '413' },
+      { method: 'POST', endpoint: '<unmatched>', status_code: '400' },
+      { method: 'GET', endpoint: '<unmatched>', status_code: '400' },
+    ];
+    for (const labels of expected)
+      expect([labels, valueOf(text, REQUESTS, labels)]).toEqual([labels, 1]);
+    expect(labelValues(text, REQUESTS, 'endpoint')).toEqual(['/api/v1/things', '<unmatched>']);
+    expect(sumOf(text, REQUESTS)).toBe(4);
+    expect(sumOf(text, DURATION_COUNT)).toBe(4);
+    // The class is the one Nest hands the app's filters, which differs: Nest turns body-parser's
+    // SyntaxError into a BadRequestException on Express, and Fastify's own error into an
+    // HttpException. Both turn the over-limit error into an HttpException.
+    const malformed = platform === 'express' ? 'BadRequestException' : 'HttpException';
     expect(
-      valueOf(text, REQUESTS, { method: 'POST', endpoint: parsedAt, status_code: '400' }),
+      valueOf(text, EXCEPTIONS, {
+        exception_type: malformed,
+        method: 'POST',
+        endpoint: '/api/v1/things',
+        status_code: '400',
+      }),
     ).toBe(1);
     expect(
-      valueOf(text, REQUESTS, { method: 'GET', endpoint: '<unmatched>', status_code: '400' }),
+      valueOf(text, EXCEPTIONS, {
+        exception_type: 'HttpException',
+        method: 'POST',
+        endpoint: '/api/v1/things',
+        status_code: '413',
+      }),
     ).toBe(1);
-    expect(sumOf(text, REQUESTS)).toBe(2);
-    expect(sumOf(text, DURATION_COUNT)).toBe(2);
+  });
+
+  it('labels a response that a middleware answered ahead of the route with that route', async () => {
+    const { fixture, http } = await versionedFixture(platform, {
+      // A cache in front of the routes: Express runs it before routing, Fastify in a request hook.
+      configure: (app) =>
+        app.use((req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => {
+          const status = Number(req.headers['x-answer-with']);
+          if (!status) return next();
+          res.statusCode = status;
+          res.end('from the middleware');
+        }),
+    });
+    await http.get('/api/v1/things/1').set('x-answer-with', '200').expect(200);
+    await http.get('/api/v1/things/2').set('x-answer-with', '403').expect(403);
+    await http.get('/api/v1/nowhere').set('x-answer-with', '200').expect(200);
+    await http.get('/api/v1/things/3').set('x-answer-with', '404').expect(404);
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 4);
     expect(
-      valueOf(text, EXCEPTIONS, { method: 'POST', endpoint: parsedAt, status_code: '400' }),
+      valueOf(text, REQUESTS, {
+        method: 'GET',
+        endpoint: '/api/v1/things/:id',
+        status_code: '200',
+      }),
     ).toBe(1);
+    expect(
+      valueOf(text, REQUESTS, {
+        method: 'GET',
+        endpoint: '/api/v1/things/:id',
+        status_code: '403',
+      }),
+    ).toBe(1);
+    // No route would have answered it: the middleware at the root did.
+    expect(
+      valueOf(text, REQUESTS, { method: 'GET', endpoint: '<middleware>', status_code: '200' }),
+    ).toBe(1);
+    // Fastify has matched the route; Express never looks a 404 up, as it cannot tell this one from a
+    // 404 for a path nothing serves.
+    const answered404 = platform === 'fastify' ? '/api/v1/things/:id' : '<unmatched>';
+    expect(
+      valueOf(text, REQUESTS, { method: 'GET', endpoint: answered404, status_code: '404' }),
+    ).toBe(1);
+    expect(sumOf(text, REQUESTS)).toBe(4);
   });
 
   it('counts each exception once by class, with method, endpoint and final status', async () => {

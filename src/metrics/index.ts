@@ -53,12 +53,12 @@ export type {
   GraphqlOperationSummary,
   GraphqlSummary,
 } from './transports/graphql/graphql-summary.js';
-export { MIDDLEWARE_ENDPOINT } from './transports/express/mounted-middleware-endpoint.js';
 export {
   CLIENT_CLOSED_REQUEST_STATUS,
   DEFAULT_DURATION_BUCKETS,
   DEFAULT_SIZE_BUCKETS,
   METRIC_NAMES,
+  MIDDLEWARE_ENDPOINT,
   OTHER_METHOD,
   RESOLVED_METRICS_OPTIONS,
   UNMATCHED_ENDPOINT,

@@ -72,6 +72,9 @@ export const DEFAULT_SIZE_BUCKETS: readonly number[] = [
 /** Endpoint label of a request that matched no route: one series, however many URLs clients invent. */
 export const UNMATCHED_ENDPOINT = '<unmatched>';
 
+/** Endpoint label of a response answered by a middleware mounted at the root or at a parameterized path. */
+export const MIDDLEWARE_ENDPOINT = '<middleware>';
+
 /** Method label of any verb outside the standard HTTP set. */
 export const OTHER_METHOD = '_OTHER';
 

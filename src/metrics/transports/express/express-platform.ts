@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { HttpPlatform } from '../http/http-platform.interface.js';
 import { MountedMiddlewareEndpoints } from './mounted-middleware-endpoint.js';
+import { findRouteOf } from './route-lookup.js';
 
 /** An Express route: `path` is the template the app registered, `stack` its handlers. */
 interface ExpressRoute {
@@ -41,8 +42,19 @@ export class ExpressPlatform implements HttpPlatform {
     this.app = undefined;
   }
 
-  /** Apollo's GraphQL handler, static files and the like are mounted with `app.use(path, …)`. */
+  /**
+   * Express parses bodies and runs Nest's middleware before its router reaches the route, so a body
+   * the parser refuses or a middleware that fails ends the response without `req.route`. Such a
+   * response is labelled with the route the router would have picked, as on Fastify, which routes
+   * first. A 404 is never looked up: nothing answered it. Otherwise Apollo's GraphQL handler, static
+   * files and the like, mounted with `app.use(path, …)`, are named by their mount path.
+   */
   unroutedEndpointOf(request: IncomingMessage, status: number | undefined): string {
+    if (status !== undefined && status !== 404) {
+      const route = findRouteOf(this.app, request);
+      const template = route && this.templateOf(route);
+      if (template !== undefined) return template;
+    }
     return this.middlewareEndpoints.endpointOf(request, status);
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import express from 'express';
-import { UNMATCHED_ENDPOINT } from '../../metrics.constants.js';
-import { MIDDLEWARE_ENDPOINT, MountedMiddlewareEndpoints } from './mounted-middleware-endpoint.js';
+import { MIDDLEWARE_ENDPOINT, UNMATCHED_ENDPOINT } from '../../metrics.constants.js';
+import { MountedMiddlewareEndpoints } from './mounted-middleware-endpoint.js';
 
 function appWith(...mounts: Array<string | RegExp>) {
   const app = express();

@@ -1,8 +1,5 @@
 /** The endpoint label of a response that a middleware, not a Nest route, answered. */
-import { UNMATCHED_ENDPOINT } from '../../metrics.constants.js';
-
-/** Endpoint label of a response answered by a middleware mounted at the root or at a parameterized path. */
-export const MIDDLEWARE_ENDPOINT = '<middleware>';
+import { MIDDLEWARE_ENDPOINT, UNMATCHED_ENDPOINT } from '../../metrics.constants.js';
 
 /** Distinct mount paths remembered; a literal mount path is written by the app, so few ever exist. */
 const MAX_REMEMBERED_MOUNTS = 1000;

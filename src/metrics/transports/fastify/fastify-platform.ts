@@ -1,6 +1,9 @@
+import { Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MIDDLEWARE_ENDPOINT, UNMATCHED_ENDPOINT } from '../../metrics.constants.js';
 import type { HttpPlatform } from '../http/http-platform.interface.js';
 import { REQUEST_STATE, type RequestState, type TrackedResponse } from '../http/request-state.js';
+import { addFirstOnRequestHook } from './first-on-request-hook.js';
 
 /** The parts of Fastify's request the library reads; Fastify's own types are not imported. */
 interface FastifyRequestLike {
@@ -24,7 +27,9 @@ interface FastifyInstanceLike {
 /**
  * Fastify: the raw request does not know its route, so one `onRequest` hook hands Fastify's request to
  * the tracker's state; the route is read from it when the response ends. Fastify runs `onRequest`
- * hooks for every request it routes, its 404s included, before body parsing, guards or handlers.
+ * hooks for every request it routes, its 404s included, before body parsing, guards or handlers. The
+ * hook runs first, ahead of Nest's middleware (run by @fastify/middie's hook), so a request that a
+ * middleware answers or fails is labelled with its route too, as on Express.
  */
 export class FastifyPlatform implements HttpPlatform {
   private attached = false;
@@ -33,7 +38,14 @@ export class FastifyPlatform implements HttpPlatform {
     // Fastify cannot remove a hook; the hook is inert once the tracker stops creating request states.
     if (this.attached) return;
     this.attached = true;
-    (app as FastifyInstanceLike).addHook('onRequest', onRequest);
+    try {
+      addFirstOnRequestHook(app as object, onRequest);
+    } catch (error) {
+      new Logger('MetricsModule').warn(
+        `Requests that a middleware answers are counted under <unmatched>: ${String(error)}`,
+      );
+      (app as FastifyInstanceLike).addHook('onRequest', onRequest);
+    }
   }
 
   detach(): void {}
@@ -47,6 +59,14 @@ export class FastifyPlatform implements HttpPlatform {
 
   templateOf(route: object): string | undefined {
     return (route as { url?: string }).url;
+  }
+
+  /**
+   * Fastify's not-found handler and Nest's answer 404, so a request no route matched that is answered
+   * below 400 was answered by a middleware or a hook (a CORS preflight, say), as on Express.
+   */
+  unroutedEndpointOf(_request: IncomingMessage, status: number | undefined): string {
+    return status !== undefined && status < 400 ? MIDDLEWARE_ENDPOINT : UNMATCHED_ENDPOINT;
   }
 }
 

@@ -1,0 +1,63 @@
+/**
+ * Fails, naming the internal, when a Fastify upgrade moves what the library reaches into. When it
+ * does, find where Fastify now keeps its hooks and change first-on-request-hook.ts alone.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import middie from '@fastify/middie';
+import fastify, { type FastifyInstance } from 'fastify';
+import { LOOPBACK } from '../../../../test/support/loopback.js';
+import {
+  FASTIFY_HOOK_INTERNALS,
+  FastifyInternalMovedError,
+  addFirstOnRequestHook,
+  locateOnRequestHooks,
+} from './first-on-request-hook.js';
+
+let app: FastifyInstance | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+const internals = `${FASTIFY_HOOK_INTERNALS.hooks}, ${FASTIFY_HOOK_INTERNALS.children}`;
+
+describe(`the Fastify internals the library reaches into: ${internals}`, () => {
+  it('are still there', () => {
+    // On failure the error's message names the internal that moved.
+    expect(() => locateOnRequestHooks(fastify())).not.toThrow();
+  });
+
+  it('run the hook before middleware and hooks added earlier, in contexts created earlier too', async () => {
+    app = fastify();
+    const seen: string[] = [];
+    await app.register(middie);
+    app.use((_request, _response, next) => {
+      seen.push('middleware');
+      next();
+    });
+    app.addHook('onRequest', (_request, _reply, done) => {
+      seen.push('earlier hook');
+      done();
+    });
+    await app.register(async (child) => {
+      child.get('/child', async () => 'child');
+    });
+    app.get('/things/:id', async () => 'thing');
+    addFirstOnRequestHook(app, (request: { routeOptions: { url?: string } }, _reply, done) => {
+      seen.push(`first: ${request.routeOptions.url}`);
+      done();
+    });
+
+    const base = await app.listen({ host: LOOPBACK, port: 0 });
+    expect(await (await fetch(`${base}/things/7`)).text()).toBe('thing');
+    expect(seen).toEqual(['first: /things/:id', 'middleware', 'earlier hook']);
+    seen.length = 0;
+    expect(await (await fetch(`${base}/child`)).text()).toBe('child');
+    expect(seen).toEqual(['first: /child', 'middleware', 'earlier hook']);
+  });
+
+  it('adds nothing and says what moved when the hooks are not where they were', () => {
+    expect(() => addFirstOnRequestHook({}, () => undefined)).toThrow(FastifyInternalMovedError);
+    expect(() => addFirstOnRequestHook({}, () => undefined)).toThrow(/fastify\.hooks/);
+  });
+});
