@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Catch, type ArgumentsHost, type ExceptionFilter, type HttpServer } from '@nestjs/common';
+import {
+  Catch,
+  type ArgumentsHost,
+  type ExceptionFilter,
+  type HttpServer,
+  type INestApplication,
+} from '@nestjs/common';
 import http from 'node:http';
 import request from 'supertest';
 import { createFixture, gate, type Fixture } from './fixtures/fixture-app.js';
@@ -49,6 +55,19 @@ function scrapeUntil(f: Fixture, ready: (text: string) => boolean): Promise<stri
     },
     { attempts: 200, intervalMs: 10 },
   ).catch(() => f.scrape());
+}
+
+/**
+ * A middleware in front of the routes that answers with the status in `x-answer-with`, as a cache or
+ * an auth check would: Express runs it before routing, Fastify in a request hook.
+ */
+function useAnsweringMiddleware(app: INestApplication): void {
+  app.use((req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => {
+    const status = Number(req.headers['x-answer-with']);
+    if (!status) return next();
+    res.statusCode = status;
+    res.end('from the middleware');
+  });
 }
 
 describe.each(PLATFORMS)('HTTP request metrics on %s', (platform) => {
@@ -176,14 +195,7 @@ describe.each(PLATFORMS)('HTTP request metrics on %s', (platform) => {
 
   it('labels a response that a middleware answered ahead of the route with that route', async () => {
     const { fixture, http } = await versionedFixture(platform, {
-      // A cache in front of the routes: Express runs it before routing, Fastify in a request hook.
-      configure: (app) =>
-        app.use((req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => {
-          const status = Number(req.headers['x-answer-with']);
-          if (!status) return next();
-          res.statusCode = status;
-          res.end('from the middleware');
-        }),
+      configure: useAnsweringMiddleware,
     });
     await http.get('/api/v1/things/1').set('x-answer-with', '200').expect(200);
     await http.get('/api/v1/things/2').set('x-answer-with', '403').expect(403);
@@ -411,10 +423,13 @@ describe.each(PLATFORMS)('HTTP request metrics on %s', (platform) => {
       metrics: {
         excludePaths: ['/api/v1/things/:id/missing', /^\/api\/v1\/things\/\d+\/file$/, '/no/such'],
       },
+      configure: useAnsweringMiddleware,
     });
     await http.get('/metrics').expect(200);
     await http.get('/metrics/custom').expect(200);
     await http.get('/api/v1/things/1/missing').expect(404);
+    // Answered before the excluded route runs, but meant for it.
+    await http.get('/api/v1/things/2/missing').set('x-answer-with', '403').expect(403);
     await http.get('/api/v1/things/1/file').expect(200);
     await http.get('/no/such').expect(404);
     await http.get('/api/v1/things/1').expect(200);

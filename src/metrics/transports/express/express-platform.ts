@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpPlatform } from '../http/http-platform.interface.js';
 import { MountedMiddlewareEndpoints } from './mounted-middleware-endpoint.js';
 import { findRouteOf } from './route-lookup.js';
@@ -42,24 +42,31 @@ export class ExpressPlatform implements HttpPlatform {
     this.app = undefined;
   }
 
-  /**
-   * Express parses bodies and runs Nest's middleware before its router reaches the route, so a body
-   * the parser refuses or a middleware that fails ends the response without `req.route`. Such a
-   * response is labelled with the route the router would have picked, as on Fastify, which routes
-   * first. A 404 is never looked up: nothing answered it. Otherwise Apollo's GraphQL handler, static
-   * files and the like, mounted with `app.use(path, …)`, are named by their mount path.
-   */
+  /** Apollo's GraphQL handler, static files and the like are mounted with `app.use(path, …)`. */
   unroutedEndpointOf(request: IncomingMessage, status: number | undefined): string {
-    if (status !== undefined && status !== 404) {
-      const route = findRouteOf(this.app, request);
-      const template = route && this.templateOf(route);
-      if (template !== undefined) return template;
-    }
     return this.middlewareEndpoints.endpointOf(request, status);
   }
 
   routeOf(request: IncomingMessage): object | undefined {
-    return (request as IncomingMessage & { route?: ExpressRoute }).route;
+    const route = (request as IncomingMessage & { route?: ExpressRoute }).route;
+    return route ?? this.routeThatWouldHaveAnswered(request);
+  }
+
+  /**
+   * Express parses bodies and runs middleware (Nest's and the app's own) before its router reaches the
+   * route, so a body the parser refuses or a middleware that fails or answers ends the response
+   * without `req.route`. Such a response is labelled with the route the router would have picked, as
+   * on Fastify, which routes first; being that route, it is excluded with it by `excludePaths`. Looked
+   * up only once the response has ended (not while it is in flight) and never for a 404: nothing
+   * answered that one. A path only Nest's not-found route takes is left to the mount-path rules.
+   */
+  private routeThatWouldHaveAnswered(request: IncomingMessage): object | undefined {
+    const response = (request as IncomingMessage & { res?: ServerResponse }).res;
+    if (!response?.closed || (response.writableFinished && response.statusCode === 404)) {
+      return undefined;
+    }
+    const route = findRouteOf(this.app, request);
+    return route && this.templateOf(route) !== undefined ? route : undefined;
   }
 
   templateOf(route: object): string | undefined {
