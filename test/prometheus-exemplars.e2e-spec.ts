@@ -1,20 +1,22 @@
 /**
  * Exemplars end to end: a real Prometheus with its exemplar storage on scrapes the traced fixture app,
- * which runs an OpenTelemetry SDK tracer in its own process, and its `/api/v1/query_exemplars` returns
- * the trace that the test started with its `traceparent` header.
+ * on Express and on Fastify, each running an OpenTelemetry SDK tracer in its own process, and its
+ * `/api/v1/query_exemplars` returns the trace that the test started with its `traceparent` header.
  */
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { SPAN_ID_HEADER, TRACE_ID_HEADER } from './fixtures/traced-app.js';
 import { startChild, type ChildProcessHandle } from './support/child-process.js';
 import { freePort, LOOPBACK } from './support/loopback.js';
 import { buildForNode, type NodeBuild } from './support/node-build.js';
+import { PLATFORMS, type Platform } from './support/platforms.js';
 import { pollUntil } from './support/poll.js';
 import { startPrometheus, type PrometheusServer } from './support/prometheus-server.js';
 import { describeWithBinary, PROMETHEUS_INSTALL_HINT } from './support/promtool.js';
 
 const TRACED_APP = 'test/fixtures/processes/traced-app.ts';
-const JOB = 'traced-app';
+/** One app process per platform, each its own Prometheus job. */
+const jobOf = (platform: Platform) => `traced-app-${platform}`;
 
 /** One element of `/api/v1/query_exemplars`' answer. */
 interface ExemplarSeries {
@@ -36,32 +38,39 @@ describeWithBinary(
   'exemplars in a real Prometheus (--enable-feature=exemplar-storage)',
   (binary) => {
     let build: NodeBuild | undefined;
-    let app: ChildProcessHandle | undefined;
+    const apps: ChildProcessHandle[] = [];
+    const bases = new Map<Platform, string>();
     let prometheus: PrometheusServer | undefined;
-    let base: string;
 
     beforeAll(async () => {
       build = await buildForNode([TRACED_APP], { typeCheck: false });
-      const port = await freePort();
-      app = await startChild('traced app', process.execPath, [build.entry(TRACED_APP)], {
-        env: { PORT: String(port) },
-      });
-      await app.waitForLine(/^LISTENING \d+/);
-      base = `http://${LOOPBACK}:${port}`;
-      prometheus = await startPrometheus(binary, {
-        targets: [{ job: JOB, address: `${LOOPBACK}:${port}` }],
-        features: ['exemplar-storage'],
-      });
+      const targets = [];
+      for (const platform of PLATFORMS) {
+        const port = await freePort();
+        const app = await startChild(
+          `traced app on ${platform}`,
+          process.execPath,
+          [build.entry(TRACED_APP)],
+          { env: { PORT: String(port), HTTP_PLATFORM: platform } },
+        );
+        apps.push(app);
+        await app.waitForLine(/^LISTENING \d+/);
+        bases.set(platform, `http://${LOOPBACK}:${port}`);
+        targets.push({ job: jobOf(platform), address: `${LOOPBACK}:${port}` });
+      }
+      prometheus = await startPrometheus(binary, { targets, features: ['exemplar-storage'] });
     }, 120_000);
 
     afterAll(async () => {
       await prometheus?.stop();
-      await app?.stop();
+      await Promise.all(apps.map((app) => app.stop()));
       await build?.remove();
     });
 
-    const get = async (path: string, header: string) => {
-      const response = await fetch(`${base}${path}`, { headers: { traceparent: header } });
+    const get = async (platform: Platform, path: string, header: string) => {
+      const response = await fetch(`${bases.get(platform)}${path}`, {
+        headers: { traceparent: header },
+      });
       await response.arrayBuffer();
       expect(response.status).toBe(200);
       return {
@@ -95,42 +104,46 @@ describeWithBinary(
         throw new Error(`${error.message}\n${await prometheus!.describeTargets()}`);
       });
 
-    it('returns the trace id of a request the test sent, for http_request_duration_seconds_bucket', async () => {
-      const sent = traceparent(true);
-      const served = await get('/four', sent.header);
-      expect(served.traceId).toBe(sent.traceId);
-      const series = await waitForTrace(
-        `http_request_duration_seconds_bucket{job="${JOB}",endpoint="/four"}`,
-        sent.traceId,
-      );
-      expect(series).toHaveLength(1);
-      const [{ seriesLabels, exemplars }] = series;
-      expect(seriesLabels).toMatchObject({ method: 'GET', endpoint: '/four' });
-      const exemplar = exemplars.find((e) => e.labels.trace_id === sent.traceId)!;
-      expect(exemplar.labels).toEqual({ trace_id: sent.traceId, span_id: served.spanId });
-      // The observed duration lies in the bucket that carries it.
-      const bound = seriesLabels.le === '+Inf' ? Infinity : Number(seriesLabels.le);
-      expect(Number(exemplar.value)).toBeLessThanOrEqual(bound);
+    describe.each(PLATFORMS)('on %s', (platform) => {
+      const job = jobOf(platform);
 
-      const counts = await waitForTrace(
-        `http_requests_total{job="${JOB}",endpoint="/four"}`,
-        sent.traceId,
-      );
-      expect(counts.map((s) => s.seriesLabels.status_code)).toEqual(['200']);
-    });
+      it('returns the trace id of a request the test sent, for http_request_duration_seconds_bucket', async () => {
+        const sent = traceparent(true);
+        const served = await get(platform, '/four', sent.header);
+        expect(served.traceId).toBe(sent.traceId);
+        const series = await waitForTrace(
+          `http_request_duration_seconds_bucket{job="${job}",endpoint="/four"}`,
+          sent.traceId,
+        );
+        expect(series).toHaveLength(1);
+        const [{ seriesLabels, exemplars }] = series;
+        expect(seriesLabels).toMatchObject({ method: 'GET', endpoint: '/four' });
+        const exemplar = exemplars.find((e) => e.labels.trace_id === sent.traceId)!;
+        expect(exemplar.labels).toEqual({ trace_id: sent.traceId, span_id: served.spanId });
+        // The observed duration lies in the bucket that carries it.
+        const bound = seriesLabels.le === '+Inf' ? Infinity : Number(seriesLabels.le);
+        expect(Number(exemplar.value)).toBeLessThanOrEqual(bound);
 
-    it('stores no exemplar for a request whose trace is not sampled', async () => {
-      const sampled = traceparent(true);
-      const unsampled = traceparent(false);
-      await get('/three', unsampled.header);
-      // Sent after it and to another route: once its exemplar is stored, a scrape has seen both.
-      await get('/two', sampled.header);
-      await waitForTrace(`http_requests_total{job="${JOB}",endpoint="/two"}`, sampled.traceId);
-      const counted = await prometheus!.query(
-        `http_requests_total{job="${JOB}",endpoint="/three"}`,
-      );
-      expect(counted.map((sample) => sample.value)).toEqual([1]);
-      expect(await exemplarsOf(`{job="${JOB}",endpoint="/three"}`)).toEqual([]);
+        const counts = await waitForTrace(
+          `http_requests_total{job="${job}",endpoint="/four"}`,
+          sent.traceId,
+        );
+        expect(counts.map((s) => s.seriesLabels.status_code)).toEqual(['200']);
+      });
+
+      it('stores no exemplar for a request whose trace is not sampled', async () => {
+        const sampled = traceparent(true);
+        const unsampled = traceparent(false);
+        await get(platform, '/three', unsampled.header);
+        // Sent after it and to another route: once its exemplar is stored, a scrape has seen both.
+        await get(platform, '/two', sampled.header);
+        await waitForTrace(`http_requests_total{job="${job}",endpoint="/two"}`, sampled.traceId);
+        const counted = await prometheus!.query(
+          `http_requests_total{job="${job}",endpoint="/three"}`,
+        );
+        expect(counted.map((sample) => sample.value)).toEqual([1]);
+        expect(await exemplarsOf(`{job="${job}",endpoint="/three"}`)).toEqual([]);
+      });
     });
   },
 );
