@@ -199,350 +199,367 @@ describeWithBinary(
   'apt-get install chromium',
   'the dashboard in Chromium',
   (chromium) => {
-    const ENV_KEYS = ['DATABASE_PATH', 'ENABLE_METRICS', 'METRICS_AUTH_TOKEN'] as const;
-    const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
-    let browser: Browser;
-    let context: BrowserContext;
-    let app: INestApplication;
-    let url: string;
-    let tab: RecordedPage;
-    /** The last summary the page received, as it received it. */
-    let lastSeen: Promise<MetricsSummary> | undefined;
-    /** docs/ with UPDATE_SCREENSHOTS=1, so a plain run leaves the tree as it was. */
-    let screenshots: string;
+    describe.each(PLATFORMS)('on %s', (platform) => {
+      const ENV_KEYS = ['DATABASE_PATH', 'ENABLE_METRICS', 'METRICS_AUTH_TOKEN'] as const;
+      const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
+      let browser: Browser;
+      let context: BrowserContext;
+      let app: INestApplication;
+      let url: string;
+      let tab: RecordedPage;
+      /** The last summary the page received, as it received it. */
+      let lastSeen: Promise<MetricsSummary> | undefined;
+      /** docs/ with UPDATE_SCREENSHOTS=1 (from the Express run), so a plain run leaves the tree as it was. */
+      let screenshots: string;
+      const docs = join(PROJECT_ROOT, 'docs');
 
-    const summaryUrl = () => `${url}/metrics/custom`;
-    const summaryNow = async (): Promise<MetricsSummary> =>
-      (await (await fetch(summaryUrl())).json()) as MetricsSummary;
+      const summaryUrl = () => `${url}/metrics/custom`;
+      const summaryNow = async (): Promise<MetricsSummary> =>
+        (await (await fetch(summaryUrl())).json()) as MetricsSummary;
 
-    /** The demo on a free port or on `port`; with queues named to inject markup unless `plain`. */
-    async function startDemo(port = 0, plain = false): Promise<void> {
-      app = await createApp({ logger: false });
-      if (port === 0) url = await listenAppOnLoopback(app);
-      else await app.listen(port, LOOPBACK);
-      if (plain) return;
-      const metrics = app.get(MetricsService);
-      metrics.setQueueSize(HOSTILE_ALERT, 3);
-      metrics.setQueueSize(HOSTILE_FLAG, 1);
-    }
-
-    /** Requests of every kind the demo records: routes, 4xx and 5xx, db, cache, queue, pricing, auth. */
-    async function traffic(rounds: number): Promise<void> {
-      const json = { 'content-type': 'application/json' };
-      for (let i = 0; i < rounds; i++) {
-        await fetch(`${url}/users`, {
-          method: 'POST',
-          headers: json,
-          body: JSON.stringify({
-            name: `User ${i}`,
-            email: `u${i}-${Date.now()}@example.com`,
-            password: 'long-enough-pw',
-          }),
-        });
-        await fetch(`${url}/users/1`);
-        await fetch(`${url}/users/1`);
-        await fetch(`${url}/users/9999`);
-        await fetch(`${url}/items/${i + 1}?q=lamp`);
-        await fetch(`${url}/items/${i + 1}/price`);
-        await fetch(`${url}/items/13/price`);
-        if (i % 3 === 0) await fetch(`${url}/items/1/fail`);
-        await fetch(`${url}/auth/login`, {
-          method: 'POST',
-          headers: json,
-          body: JSON.stringify({
-            email: DEMO_USER.email,
-            password: i % 4 ? DEMO_USER.password : 'wrong',
-          }),
-        });
+      /** The demo on a free port or on `port`; with queues named to inject markup unless `plain`. */
+      async function startDemo(port = 0, plain = false): Promise<void> {
+        app = await createApp({ logger: false }, platform);
+        if (port === 0) url = await listenAppOnLoopback(app);
+        else await app.listen(port, LOOPBACK);
+        if (plain) return;
+        const metrics = app.get(MetricsService);
+        metrics.setQueueSize(HOSTILE_ALERT, 3);
+        metrics.setQueueSize(HOSTILE_FLAG, 1);
       }
-    }
 
-    /** Waits until two summaries a moment apart agree on everything traffic moves. */
-    async function settled(): Promise<MetricsSummary> {
-      const counters = (s: MetricsSummary) =>
-        JSON.stringify([s.http.requests_total, s.database, s.cache, s.background_tasks, s.queues]);
-      let previous = '';
-      for (;;) {
-        const summary = await summaryNow();
-        if (counters(summary) === previous && summary.queues.email === 0) return summary;
-        previous = counters(summary);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-
-    const samples = (page: Page) =>
-      page.evaluate(() => Number(document.body.dataset.samples ?? '0'));
-
-    /** Runs `action` and waits until the page has shown a summary fetched after it began. */
-    async function nextSample(page: Page, action?: () => Promise<unknown>): Promise<void> {
-      const before = await samples(page);
-      await action?.();
-      await page.waitForFunction(
-        (n: number) => Number(document.body.dataset.samples ?? '0') > n,
-        { timeout: 10_000 },
-        before,
-      );
-    }
-
-    beforeAll(async () => {
-      process.env.DATABASE_PATH = ':memory:';
-      process.env.ENABLE_METRICS = 'true';
-      delete process.env.METRICS_AUTH_TOKEN;
-      screenshots = process.env.UPDATE_SCREENSHOTS
-        ? join(PROJECT_ROOT, 'docs')
-        : mkdtempSync(join(tmpdir(), 'dashboard-'));
-      await startDemo();
-      browser = await launchChromium(chromium);
-      context = await browser.createBrowserContext();
-      tab = await recordedPage(context);
-      tab.page.on('response', (response) => {
-        if (response.url() === summaryUrl() && response.ok())
-          lastSeen = response.json() as Promise<MetricsSummary>;
-      });
-      await tab.page.setViewport({ width: 1280, height: 900 });
-    }, 30_000);
-
-    afterAll(async () => {
-      await browser?.close();
-      await app?.close();
-      for (const key of ENV_KEYS) {
-        if (savedEnv[key] === undefined) delete process.env[key];
-        else process.env[key] = savedEnv[key];
-      }
-      if (screenshots && !process.env.UPDATE_SCREENSHOTS)
-        rmSync(screenshots, { recursive: true, force: true });
-    });
-
-    it('shows the figures /metrics/custom has, polling every 2 s by default', async () => {
-      const { page } = tab;
-      await traffic(4);
-      await settled();
-      const response = await page.goto(`${url}${DASHBOARD}`);
-      expect(response?.status()).toBe(200);
-      await page.waitForFunction(() => document.body.dataset.samples === '1', { timeout: 10_000 });
-      expect(await page.$eval('#interval', (node) => (node as HTMLSelectElement).value)).toBe(
-        '2000',
-      );
-
-      // A long interval, so the summary the page shows stays the last it fetched while we read.
-      await nextSample(page, () => page.select('#interval', '30000'));
-      const shown = await lastSeen!;
-      const now = await summaryNow();
-
-      const figures = await tiles(page);
-      // No traffic between the last two polls: the page's own rate is exactly 0.
-      expect(figures).toEqual({ rate: '0', ...expectedTiles(shown) });
-      const header = await page.evaluate(() => ({
-        name: document.getElementById('app-name')?.textContent,
-        version: document.getElementById('app-version')?.textContent,
-        uptime: document.getElementById('uptime')?.dataset.value,
-        refreshed: document.getElementById('refreshed')?.dataset.value,
-        title: document.title,
-      }));
-      expect(header).toEqual({
-        name: 'nestjs-instrumentator-demo',
-        version: `v${shown.app?.version}`,
-        uptime: String(shown.uptime_seconds),
-        refreshed: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
-        title: 'nestjs-instrumentator-demo \u00b7 dashboard',
-      });
-      expect(await tables(page)).toEqual(expectedTables(shown));
-      // What traffic moves is what /metrics/custom has now; only the process figures drift.
-      const {
-        process: _shownProcess,
-        uptime_seconds: _shownUptime,
-        active_connections: _a,
-        ...stable
-      } = shown;
-      const {
-        process: _nowProcess,
-        uptime_seconds: _nowUptime,
-        active_connections: _b,
-        ...current
-      } = now;
-      expect(stable).toEqual(current);
-      expect(shown.http.by_status_class).toEqual({ '2xx': 23, '4xx': 5, '5xx': 6 });
-    });
-
-    it('updates the figures and charts without a reload after more traffic', async () => {
-      const { page } = tab;
-      await page.evaluate(() => {
-        (window as unknown as { sameDocument: boolean }).sameDocument = true;
-      });
-      await traffic(3);
-      const after = await settled();
-      await page.select('#interval', '500');
-      await page.waitForFunction(
-        (total: string) =>
-          document.querySelector<HTMLElement>('[data-figure="http.requests_total"]')?.dataset
-            .value === total,
-        { timeout: 10_000 },
-        String(after.http.requests_total),
-      );
-      await nextSample(page);
-      const shown = await lastSeen!;
-      expect(shown.http.requests_total).toBe(34 + 25);
-      expect((await tiles(page))['http.requests_total']).toBe('59');
-      expect(await tables(page)).toEqual(expectedTables(shown));
-      expect(
-        await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument),
-      ).toBe(true);
-      expect(tab.reloads()).toBe(0);
-      // Every chart has drawn its history: a line per series with at least two points.
-      const charts = await page.$$eval('svg[data-chart]', (nodes) =>
-        nodes.map((node) => ({
-          chart: (node as SVGElement).dataset.chart,
-          points: Number((node as SVGElement).dataset.points),
-          lines: node.querySelectorAll('polyline').length,
-        })),
-      );
-      expect(charts.map((c) => c.chart)).toEqual([
-        'requests',
-        'errors',
-        'latency',
-        'concurrency',
-        'database',
-        'cache',
-        'queues',
-        'activity',
-        'memory',
-        'lag',
-      ]);
-      for (const chart of charts) {
-        expect(chart.points).toBeGreaterThanOrEqual(3);
-        if (chart.chart !== 'errors') expect(chart.lines).toBeGreaterThan(0);
-      }
-    });
-
-    it('renders hostile queue names as text, and no script runs from them', async () => {
-      const { page } = tab;
-      const cells = await page.$$eval('table[data-table="queues"] td.label', (nodes) =>
-        nodes.map((node) => node.textContent),
-      );
-      expect(cells).toEqual([HOSTILE_FLAG, HOSTILE_ALERT, 'email'].sort());
-      const legend = await page.$$eval('svg[data-chart="queues"]', (nodes) =>
-        [...(nodes[0].previousElementSibling?.querySelectorAll('b[data-series]') ?? [])].map(
-          (node) => (node as HTMLElement).dataset.series,
-        ),
-      );
-      expect(legend.sort()).toEqual([HOSTILE_FLAG, HOSTILE_ALERT, 'email'].sort());
-      expect(await page.$$eval('main img, main script', (nodes) => nodes.length)).toBe(0);
-      expect(
-        await page.evaluate(() => (window as unknown as { __labelRan?: number }).__labelRan),
-      ).toBeUndefined();
-      expect(tab.dialogs).toEqual([]);
-    });
-
-    it('makes no request beyond 127.0.0.1 and logs no error', async () => {
-      expect(tab.requests.length).toBeGreaterThan(3);
-      const origins = new Set(tab.requests.map((address) => new URL(address).origin));
-      expect([...origins]).toEqual([url]);
-      expect(new Set(tab.requests.map((address) => new URL(address).pathname))).toEqual(
-        new Set([DASHBOARD, '/metrics/custom']),
-      );
-      expect(tab.console).toEqual([]);
-      expect(tab.errors).toEqual([]);
-    });
-
-    it('says so when the service stops answering, and recovers on its own', async () => {
-      const { page } = tab;
-      const port = Number(new URL(url).port);
-      await app.close();
-      await page.waitForFunction(
-        () =>
-          document.getElementById('status')?.dataset.state === 'down' &&
-          !document.getElementById('banner')?.hidden,
-        { timeout: 10_000 },
-      );
-      const banner = await page.$eval('#banner', (node) => node.textContent);
-      expect(banner).toMatch(
-        /^The service is not answering \(no connection\) since \d\d:\d\d:\d\d\. Retrying every 500 ms; the page recovers on its own\.$/,
-      );
-      // The failed polls are the only errors Chromium logs meanwhile.
-      expect(tab.console.every((line) => line.includes('net::ERR_CONNECTION_REFUSED'))).toBe(true);
-
-      await startDemo(port, true);
-      await page.waitForFunction(
-        () =>
-          document.getElementById('status')?.dataset.state === 'live' &&
-          document.getElementById('banner')?.hidden === true,
-        { timeout: 10_000 },
-      );
-      await fetch(`${url}/items/1`);
-      await page.waitForFunction(
-        () =>
-          document.querySelector<HTMLElement>('[data-figure="http.requests_total"]')?.dataset
-            .value === '1',
-        { timeout: 10_000 },
-      );
-      expect(tab.reloads()).toBe(0);
-      expect(tab.errors).toEqual([]);
-    });
-
-    it('saves a screenshot of a page that watched traffic, on a laptop in light mode and a phone in dark mode', async () => {
-      const watcher = await recordedPage(context);
-      const { page } = watcher;
-      try {
-        await page.setViewport({ width: 1280, height: 900 });
-        await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
-        await page.goto(`${url}${DASHBOARD}`);
-        await nextSample(page, () => page.select('#interval', '500'));
-        for (let round = 0; round < 10; round++) {
-          await traffic(1 + (round % 3));
-          await nextSample(page);
+      /** Requests of every kind the demo records: routes, 4xx and 5xx, db, cache, queue, pricing, auth. */
+      async function traffic(rounds: number): Promise<void> {
+        const json = { 'content-type': 'application/json' };
+        for (let i = 0; i < rounds; i++) {
+          await fetch(`${url}/users`, {
+            method: 'POST',
+            headers: json,
+            body: JSON.stringify({
+              name: `User ${i}`,
+              email: `u${i}-${Date.now()}@example.com`,
+              password: 'long-enough-pw',
+            }),
+          });
+          await fetch(`${url}/users/1`);
+          await fetch(`${url}/users/1`);
+          await fetch(`${url}/users/9999`);
+          await fetch(`${url}/items/${i + 1}?q=lamp`);
+          await fetch(`${url}/items/${i + 1}/price`);
+          await fetch(`${url}/items/13/price`);
+          if (i % 3 === 0) await fetch(`${url}/items/1/fail`);
+          await fetch(`${url}/auth/login`, {
+            method: 'POST',
+            headers: json,
+            body: JSON.stringify({
+              email: DEMO_USER.email,
+              password: i % 4 ? DEMO_USER.password : 'wrong',
+            }),
+          });
         }
-        mkdirSync(screenshots, { recursive: true });
-        const laptop = join(screenshots, 'dashboard.png');
-        await page.screenshot({ path: laptop, fullPage: true });
-        await page.setViewport({ width: 390, height: 844 });
-        await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+      }
+
+      /** Waits until two summaries a moment apart agree on everything traffic moves. */
+      async function settled(): Promise<MetricsSummary> {
+        const counters = (s: MetricsSummary) =>
+          JSON.stringify([
+            s.http.requests_total,
+            s.database,
+            s.cache,
+            s.background_tasks,
+            s.queues,
+          ]);
+        let previous = '';
+        for (;;) {
+          const summary = await summaryNow();
+          if (counters(summary) === previous && summary.queues.email === 0) return summary;
+          previous = counters(summary);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+
+      const samples = (page: Page) =>
+        page.evaluate(() => Number(document.body.dataset.samples ?? '0'));
+
+      /** Runs `action` and waits until the page has shown a summary fetched after it began. */
+      async function nextSample(page: Page, action?: () => Promise<unknown>): Promise<void> {
+        const before = await samples(page);
+        await action?.();
+        await page.waitForFunction(
+          (n: number) => Number(document.body.dataset.samples ?? '0') > n,
+          { timeout: 10_000 },
+          before,
+        );
+      }
+
+      beforeAll(async () => {
+        process.env.DATABASE_PATH = ':memory:';
+        process.env.ENABLE_METRICS = 'true';
+        delete process.env.METRICS_AUTH_TOKEN;
+        screenshots =
+          process.env.UPDATE_SCREENSHOTS && platform === 'express'
+            ? docs
+            : mkdtempSync(join(tmpdir(), 'dashboard-'));
+        await startDemo();
+        browser = await launchChromium(chromium);
+        context = await browser.createBrowserContext();
+        tab = await recordedPage(context);
+        tab.page.on('response', (response) => {
+          if (response.url() === summaryUrl() && response.ok())
+            lastSeen = response.json() as Promise<MetricsSummary>;
+        });
+        await tab.page.setViewport({ width: 1280, height: 900 });
+      }, 30_000);
+
+      afterAll(async () => {
+        await browser?.close();
+        await app?.close();
+        for (const key of ENV_KEYS) {
+          if (savedEnv[key] === undefined) delete process.env[key];
+          else process.env[key] = savedEnv[key];
+        }
+        if (screenshots && screenshots !== docs)
+          rmSync(screenshots, { recursive: true, force: true });
+      });
+
+      it('shows the figures /metrics/custom has, polling every 2 s by default', async () => {
+        const { page } = tab;
+        await traffic(4);
+        await settled();
+        const response = await page.goto(`${url}${DASHBOARD}`);
+        expect(response?.status()).toBe(200);
+        await page.waitForFunction(() => document.body.dataset.samples === '1', {
+          timeout: 10_000,
+        });
+        expect(await page.$eval('#interval', (node) => (node as HTMLSelectElement).value)).toBe(
+          '2000',
+        );
+
+        // A long interval, so the summary the page shows stays the last it fetched while we read.
+        await nextSample(page, () => page.select('#interval', '30000'));
+        const shown = await lastSeen!;
+        const now = await summaryNow();
+
+        const figures = await tiles(page);
+        // No traffic between the last two polls: the page's own rate is exactly 0.
+        expect(figures).toEqual({ rate: '0', ...expectedTiles(shown) });
+        const header = await page.evaluate(() => ({
+          name: document.getElementById('app-name')?.textContent,
+          version: document.getElementById('app-version')?.textContent,
+          uptime: document.getElementById('uptime')?.dataset.value,
+          refreshed: document.getElementById('refreshed')?.dataset.value,
+          title: document.title,
+        }));
+        expect(header).toEqual({
+          name: 'nestjs-instrumentator-demo',
+          version: `v${shown.app?.version}`,
+          uptime: String(shown.uptime_seconds),
+          refreshed: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+          title: 'nestjs-instrumentator-demo \u00b7 dashboard',
+        });
+        expect(await tables(page)).toEqual(expectedTables(shown));
+        // What traffic moves is what /metrics/custom has now; only the process figures drift.
+        const {
+          process: _shownProcess,
+          uptime_seconds: _shownUptime,
+          active_connections: _a,
+          ...stable
+        } = shown;
+        const {
+          process: _nowProcess,
+          uptime_seconds: _nowUptime,
+          active_connections: _b,
+          ...current
+        } = now;
+        expect(stable).toEqual(current);
+        expect(shown.http.by_status_class).toEqual({ '2xx': 23, '4xx': 5, '5xx': 6 });
+      });
+
+      it('updates the figures and charts without a reload after more traffic', async () => {
+        const { page } = tab;
+        await page.evaluate(() => {
+          (window as unknown as { sameDocument: boolean }).sameDocument = true;
+        });
+        await traffic(3);
+        const after = await settled();
+        await page.select('#interval', '500');
+        await page.waitForFunction(
+          (total: string) =>
+            document.querySelector<HTMLElement>('[data-figure="http.requests_total"]')?.dataset
+              .value === total,
+          { timeout: 10_000 },
+          String(after.http.requests_total),
+        );
         await nextSample(page);
-        const phone = join(screenshots, 'dashboard-phone-dark.png');
-        await page.screenshot({ path: phone });
-        // Nothing wider than the phone's screen: the page scrolls down, never sideways.
-        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
-        for (const file of [laptop, phone]) {
-          const png = readFileSync(file);
-          expect(png.subarray(1, 4).toString()).toBe('PNG');
-          expect(png.length).toBeLessThan(400 * 1024);
+        const shown = await lastSeen!;
+        expect(shown.http.requests_total).toBe(34 + 25);
+        expect((await tiles(page))['http.requests_total']).toBe('59');
+        expect(await tables(page)).toEqual(expectedTables(shown));
+        expect(
+          await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument),
+        ).toBe(true);
+        expect(tab.reloads()).toBe(0);
+        // Every chart has drawn its history: a line per series with at least two points.
+        const charts = await page.$$eval('svg[data-chart]', (nodes) =>
+          nodes.map((node) => ({
+            chart: (node as SVGElement).dataset.chart,
+            points: Number((node as SVGElement).dataset.points),
+            lines: node.querySelectorAll('polyline').length,
+          })),
+        );
+        expect(charts.map((c) => c.chart)).toEqual([
+          'requests',
+          'errors',
+          'latency',
+          'concurrency',
+          'database',
+          'cache',
+          'queues',
+          'activity',
+          'memory',
+          'lag',
+        ]);
+        for (const chart of charts) {
+          expect(chart.points).toBeGreaterThanOrEqual(3);
+          if (chart.chart !== 'errors') expect(chart.lines).toBeGreaterThan(0);
         }
-        expect(watcher.reloads()).toBe(0);
-        expect(watcher.console).toEqual([]);
-        expect(watcher.errors).toEqual([]);
-        expect(new Set(watcher.requests.map((address) => new URL(address).origin))).toEqual(
-          new Set([url]),
-        );
-      } finally {
-        await page.close();
-      }
-    });
+      });
 
-    it('with auth, answers 401 to a browser without credentials and works with them', async () => {
-      const fixture = await createFixture({ metrics: { dashboard: true, auth: BASIC } });
-      const fixtureUrl = await listenAppOnLoopback(fixture.app);
-      const guest = await browser.createBrowserContext();
-      try {
-        // Headless Chromium cannot ask for credentials, so the 401 challenge ends the navigation.
-        await expect((await guest.newPage()).goto(`${fixtureUrl}${DASHBOARD}`)).rejects.toThrow(
-          'net::ERR_INVALID_AUTH_CREDENTIALS',
+      it('renders hostile queue names as text, and no script runs from them', async () => {
+        const { page } = tab;
+        const cells = await page.$$eval('table[data-table="queues"] td.label', (nodes) =>
+          nodes.map((node) => node.textContent),
         );
-        expect((await fetch(`${fixtureUrl}${DASHBOARD}`)).status).toBe(401);
-        expect((await fetch(`${fixtureUrl}/metrics/custom`)).status).toBe(401);
+        expect(cells).toEqual([HOSTILE_FLAG, HOSTILE_ALERT, 'email'].sort());
+        const legend = await page.$$eval('svg[data-chart="queues"]', (nodes) =>
+          [...(nodes[0].previousElementSibling?.querySelectorAll('b[data-series]') ?? [])].map(
+            (node) => (node as HTMLElement).dataset.series,
+          ),
+        );
+        expect(legend.sort()).toEqual([HOSTILE_FLAG, HOSTILE_ALERT, 'email'].sort());
+        expect(await page.$$eval('main img, main script', (nodes) => nodes.length)).toBe(0);
+        expect(
+          await page.evaluate(() => (window as unknown as { __labelRan?: number }).__labelRan),
+        ).toBeUndefined();
+        expect(tab.dialogs).toEqual([]);
+      });
 
-        const signedIn = await recordedPage(guest);
-        await signedIn.page.authenticate(BASIC);
-        const allowed = await signedIn.page.goto(`${fixtureUrl}${DASHBOARD}`);
-        expect(allowed?.status()).toBe(200);
-        await signedIn.page.waitForFunction(
-          () => document.getElementById('status')?.dataset.state === 'live',
+      it('makes no request beyond 127.0.0.1 and logs no error', async () => {
+        expect(tab.requests.length).toBeGreaterThan(3);
+        const origins = new Set(tab.requests.map((address) => new URL(address).origin));
+        expect([...origins]).toEqual([url]);
+        expect(new Set(tab.requests.map((address) => new URL(address).pathname))).toEqual(
+          new Set([DASHBOARD, '/metrics/custom']),
+        );
+        expect(tab.console).toEqual([]);
+        expect(tab.errors).toEqual([]);
+      });
+
+      it('says so when the service stops answering, and recovers on its own', async () => {
+        const { page } = tab;
+        const port = Number(new URL(url).port);
+        await app.close();
+        await page.waitForFunction(
+          () =>
+            document.getElementById('status')?.dataset.state === 'down' &&
+            !document.getElementById('banner')?.hidden,
           { timeout: 10_000 },
         );
-        expect((await tiles(signedIn.page))['http.requests_total']).toBe('0');
-        expect(signedIn.console).toEqual([]);
-      } finally {
-        await guest.close();
-        await fixture.close();
-      }
+        const banner = await page.$eval('#banner', (node) => node.textContent);
+        expect(banner).toMatch(
+          /^The service is not answering \(no connection\) since \d\d:\d\d:\d\d\. Retrying every 500 ms; the page recovers on its own\.$/,
+        );
+        // The failed polls are the only errors Chromium logs meanwhile.
+        expect(tab.console.every((line) => line.includes('net::ERR_CONNECTION_REFUSED'))).toBe(
+          true,
+        );
+
+        await startDemo(port, true);
+        await page.waitForFunction(
+          () =>
+            document.getElementById('status')?.dataset.state === 'live' &&
+            document.getElementById('banner')?.hidden === true,
+          { timeout: 10_000 },
+        );
+        await fetch(`${url}/items/1`);
+        await page.waitForFunction(
+          () =>
+            document.querySelector<HTMLElement>('[data-figure="http.requests_total"]')?.dataset
+              .value === '1',
+          { timeout: 10_000 },
+        );
+        expect(tab.reloads()).toBe(0);
+        expect(tab.errors).toEqual([]);
+      });
+
+      it('saves a screenshot of a page that watched traffic, on a laptop in light mode and a phone in dark mode', async () => {
+        const watcher = await recordedPage(context);
+        const { page } = watcher;
+        try {
+          await page.setViewport({ width: 1280, height: 900 });
+          await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
+          await page.goto(`${url}${DASHBOARD}`);
+          await nextSample(page, () => page.select('#interval', '500'));
+          for (let round = 0; round < 10; round++) {
+            await traffic(1 + (round % 3));
+            await nextSample(page);
+          }
+          mkdirSync(screenshots, { recursive: true });
+          const laptop = join(screenshots, 'dashboard.png');
+          await page.screenshot({ path: laptop, fullPage: true });
+          await page.setViewport({ width: 390, height: 844 });
+          await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+          await nextSample(page);
+          const phone = join(screenshots, 'dashboard-phone-dark.png');
+          await page.screenshot({ path: phone });
+          // Nothing wider than the phone's screen: the page scrolls down, never sideways.
+          expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
+          for (const file of [laptop, phone]) {
+            const png = readFileSync(file);
+            expect(png.subarray(1, 4).toString()).toBe('PNG');
+            expect(png.length).toBeLessThan(400 * 1024);
+          }
+          expect(watcher.reloads()).toBe(0);
+          expect(watcher.console).toEqual([]);
+          expect(watcher.errors).toEqual([]);
+          expect(new Set(watcher.requests.map((address) => new URL(address).origin))).toEqual(
+            new Set([url]),
+          );
+        } finally {
+          await page.close();
+        }
+      });
+
+      it('with auth, answers 401 to a browser without credentials and works with them', async () => {
+        const fixture = await createFixture({
+          platform,
+          metrics: { dashboard: true, auth: BASIC },
+        });
+        const fixtureUrl = await listenAppOnLoopback(fixture.app);
+        const guest = await browser.createBrowserContext();
+        try {
+          // Headless Chromium cannot ask for credentials, so the 401 challenge ends the navigation.
+          await expect((await guest.newPage()).goto(`${fixtureUrl}${DASHBOARD}`)).rejects.toThrow(
+            'net::ERR_INVALID_AUTH_CREDENTIALS',
+          );
+          expect((await fetch(`${fixtureUrl}${DASHBOARD}`)).status).toBe(401);
+          expect((await fetch(`${fixtureUrl}/metrics/custom`)).status).toBe(401);
+
+          const signedIn = await recordedPage(guest);
+          await signedIn.page.authenticate(BASIC);
+          const allowed = await signedIn.page.goto(`${fixtureUrl}${DASHBOARD}`);
+          expect(allowed?.status()).toBe(200);
+          await signedIn.page.waitForFunction(
+            () => document.getElementById('status')?.dataset.state === 'live',
+            { timeout: 10_000 },
+          );
+          expect((await tiles(signedIn.page))['http.requests_total']).toBe('0');
+          expect(signedIn.console).toEqual([]);
+        } finally {
+          await guest.close();
+          await fixture.close();
+        }
+      });
     });
   },
 );
