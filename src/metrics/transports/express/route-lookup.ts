@@ -40,14 +40,16 @@ function findInStack(
   depth: number,
 ): object | undefined {
   for (const layer of stack) {
-    const matched = matchedPrefix(layer, path);
-    if (matched === undefined) continue;
+    // The cheap tests first: a route's methods, a middleware's lack of a nested router.
     if (layer.route) {
-      if (handlesMethod(layer.route.methods, method)) return layer.route;
+      if (!handlesMethod(layer.route.methods, method)) continue;
+      if (matchedPrefix(layer, path) !== undefined) return layer.route;
       continue;
     }
     const nested = layer.handle?.stack;
     if (!Array.isArray(nested) || depth >= MAX_DEPTH) continue;
+    const matched = matchedPrefix(layer, path);
+    if (matched === undefined) continue;
     // As the router trims a mount path before handing the rest to a nested router.
     const rest = path.slice(matched.length);
     const found = findInStack(
