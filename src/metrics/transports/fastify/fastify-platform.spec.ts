@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { FastifyPlatform } from './fastify-platform.js';
 
-afterEach(() => jest.restoreAllMocks());
+afterEach(() => {
+  jest.restoreAllMocks();
+});
 
 describe('FastifyPlatform', () => {
   it('falls back to an ordinary hook, and says what it loses, when Fastify has moved its hook list', () => {
