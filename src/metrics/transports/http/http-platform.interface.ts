@@ -17,7 +17,8 @@ export interface HttpPlatform {
   detach(): void;
   /**
    * The route that answered, as an object that is the same for every request it answers (so the
-   * tracker can cache its series), or `undefined` when no route matched.
+   * tracker can cache its series), or `undefined` when no route matched. A response that ended before
+   * the platform ran its route (a body parser or a middleware answered) counts under that route.
    */
   routeOf(request: IncomingMessage, state: RequestState): object | undefined;
   /**
