@@ -9,7 +9,7 @@ import {
 import http from 'node:http';
 import request from 'supertest';
 import { createFixture, gate, type Fixture } from './fixtures/fixture-app.js';
-import { labelValues, sumOf, valueOf } from './support/exposition.js';
+import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
 import { requestFresh } from './support/fresh-request.js';
 import { closeServer, listenOnLoopback } from './support/loopback.js';
 import { PLATFORMS, type Platform } from './support/platforms.js';
@@ -227,6 +227,24 @@ describe.each(PLATFORMS)('HTTP request metrics on %s', (platform) => {
       valueOf(text, REQUESTS, { method: 'GET', endpoint: answered404, status_code: '404' }),
     ).toBe(1);
     expect(sumOf(text, REQUESTS)).toBe(4);
+  });
+
+  it('counts a CORS preflight under the handler that answered it, never by URL', async () => {
+    const { fixture, http } = await versionedFixture(platform, {
+      configure: (app) => app.enableCors({ origin: 'https://app.example' }),
+    });
+    await http
+      .options('/api/v1/things/1')
+      .set('origin', 'https://app.example')
+      .set('access-control-request-method', 'GET')
+      .expect(204);
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 1);
+    // Express's cors middleware answers it ahead of the routes; on Fastify, @fastify/cors adds an
+    // `OPTIONS *` route of its own, which matches it.
+    const answeredBy = platform === 'express' ? '<middleware>' : '*';
+    expect(samplesOf(text, REQUESTS).map(({ labels, value }) => [labels, value])).toEqual([
+      [{ method: 'OPTIONS', endpoint: answeredBy, status_code: '204' }, 1],
+    ]);
   });
 
   it('counts each exception once by class, with method, endpoint and final status', async () => {

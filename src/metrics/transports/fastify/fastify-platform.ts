@@ -63,7 +63,7 @@ export class FastifyPlatform implements HttpPlatform {
 
   /**
    * Fastify's not-found handler and Nest's answer 404, so a request no route matched that is answered
-   * below 400 was answered by a middleware or a hook (a CORS preflight, say), as on Express.
+   * below 400 was answered by a middleware or a hook, as on Express.
    */
   unroutedEndpointOf(_request: IncomingMessage, status: number | undefined): string {
     return status !== undefined && status < 400 ? MIDDLEWARE_ENDPOINT : UNMATCHED_ENDPOINT;
