@@ -2,24 +2,27 @@ import { describe, expect, it } from '@jest/globals';
 import type { ArgumentsHost } from '@nestjs/common';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import {
-  REQUEST_STATE,
-  type RequestState,
-  type TrackedResponse,
-} from '../transports/http/request-state.js';
+import { enqueueRequest, type RequestState } from '../transports/http/request-state.js';
 import { markHttpException } from './count-http-exceptions.js';
 
-/** A Node response as the HTTP tracker leaves it: carrying the state of its request. */
+/** A Node response as the HTTP tracker leaves it: its request's state queued on its socket. */
 function trackedResponse(): { response: ServerResponse; state: RequestState } {
-  const response = new ServerResponse(new IncomingMessage(new Socket())) as TrackedResponse;
+  const socket = new Socket();
+  const request = new IncomingMessage(socket);
+  const response = new ServerResponse(request);
   const state: RequestState = {
+    request,
+    response,
     startedAt: 0,
     socketBytesBefore: 0,
+    exceptionType: undefined,
+    exemplar: undefined,
     unrecorded: false,
     platformRequest: undefined,
-    finish: () => undefined,
+    recorder: { finish: () => undefined },
+    next: undefined,
   };
-  response[REQUEST_STATE] = state;
+  enqueueRequest(socket, state);
   return { response, state };
 }
 

@@ -1,5 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { HttpPlatform } from '../http/http-platform.interface.js';
+import type { RequestState } from '../http/request-state.js';
 import { MountedMiddlewareEndpoints } from './mounted-middleware-endpoint.js';
 import { findRouteOf } from './route-lookup.js';
 
@@ -47,9 +48,13 @@ export class ExpressPlatform implements HttpPlatform {
     return this.middlewareEndpoints.endpointOf(request, status);
   }
 
-  routeOf(request: IncomingMessage): object | undefined {
+  routeOf(
+    request: IncomingMessage,
+    _state: RequestState,
+    status: number | undefined,
+  ): object | undefined {
     const route = (request as IncomingMessage & { route?: ExpressRoute }).route;
-    return route ?? this.routeThatWouldHaveAnswered(request);
+    return route ?? this.routeThatWouldHaveAnswered(request, status);
   }
 
   /**
@@ -60,11 +65,11 @@ export class ExpressPlatform implements HttpPlatform {
    * up only once the response has ended (not while it is in flight) and never for a 404: nothing
    * answered that one. A path only Nest's not-found route takes is left to the mount-path rules.
    */
-  private routeThatWouldHaveAnswered(request: IncomingMessage): object | undefined {
-    const response = (request as IncomingMessage & { res?: ServerResponse }).res;
-    if (!response?.closed || (response.writableFinished && response.statusCode === 404)) {
-      return undefined;
-    }
+  private routeThatWouldHaveAnswered(
+    request: IncomingMessage,
+    status: number | undefined,
+  ): object | undefined {
+    if (status === undefined || status === 404) return undefined;
     const route = findRouteOf(this.app, request);
     return route && this.templateOf(route) !== undefined ? route : undefined;
   }

@@ -2,16 +2,15 @@ import { Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MIDDLEWARE_ENDPOINT, UNMATCHED_ENDPOINT } from '../../metrics.constants.js';
 import type { HttpPlatform } from '../http/http-platform.interface.js';
-import { REQUEST_STATE, type RequestState, type TrackedResponse } from '../http/request-state.js';
-import { addFirstOnRequestHook } from './first-on-request-hook.js';
+import { stateOfNodeResponse, type RequestState } from '../http/request-state.js';
+import {
+  addFirstOnRequestHook,
+  routeConfigOf,
+  type FastifyRouteConfig,
+} from './fastify-internals.js';
 
-/** The parts of Fastify's request the library reads; Fastify's own types are not imported. */
-interface FastifyRequestLike {
-  /** True when Fastify's not-found handler (Nest's, or Fastify's own) answers the request. */
-  readonly is404: boolean;
-  /** The matched route: `config` is the same object for every request it answers, `url` its template. */
-  readonly routeOptions: { readonly config?: { readonly url?: string } };
-}
+/** Fastify's request; the library reads it only through fastify-internals.ts. */
+type FastifyRequestLike = object;
 
 interface FastifyReplyLike {
   readonly raw: ServerResponse;
@@ -53,12 +52,13 @@ export class FastifyPlatform implements HttpPlatform {
   routeOf(_request: IncomingMessage, state: RequestState): object | undefined {
     const request = state.platformRequest as FastifyRequestLike | undefined;
     // Read at the end, not in the hook: `callNotFound()` may hand the request to the 404 handler later.
-    if (!request || request.is404) return undefined;
-    return request.routeOptions.config;
+    const config = request && routeConfigOf(request);
+    // The not-found handler's route has no template: that is how Fastify's own `is404` tells it.
+    return config?.url === undefined ? undefined : config;
   }
 
   templateOf(route: object): string | undefined {
-    return (route as { url?: string }).url;
+    return (route as FastifyRouteConfig).url;
   }
 
   /**
@@ -72,7 +72,7 @@ export class FastifyPlatform implements HttpPlatform {
 
 /** Shared by every request (no closure each): stores Fastify's request on the tracker's state. */
 function onRequest(request: FastifyRequestLike, reply: FastifyReplyLike, done: () => void): void {
-  const state = (reply.raw as TrackedResponse)[REQUEST_STATE];
+  const state = stateOfNodeResponse(reply.raw);
   if (state) state.platformRequest = request;
   done();
 }

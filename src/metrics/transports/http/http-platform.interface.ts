@@ -19,8 +19,13 @@ export interface HttpPlatform {
    * The route that answered, as an object that is the same for every request it answers (so the
    * tracker can cache its series), or `undefined` when no route matched. A response that ended before
    * the platform ran its route (a body parser or a middleware answered) counts under that route.
+   * `status` is undefined while the response is in flight.
    */
-  routeOf(request: IncomingMessage, state: RequestState): object | undefined;
+  routeOf(
+    request: IncomingMessage,
+    state: RequestState,
+    status: number | undefined,
+  ): object | undefined;
   /**
    * The route's template, with the global prefix and version, or `undefined` when the route only
    * answers unmatched requests (a not-found handler). Asked once per route.

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Gauge } from 'prom-client';
 import {
@@ -20,7 +21,16 @@ import type { TransportInstrumentation } from '../transport-instrumentation.inte
 import type { HttpPlatform } from './http-platform.interface.js';
 import { RequestLabelResolver } from '../../request-labels/request-label-resolver.js';
 import type { ExemplarReader } from '../../exemplars/trace-exemplars.js';
-import { REQUEST_STATE, type RequestState, type TrackedResponse } from './request-state.js';
+import {
+  enqueueRequest,
+  requestsOn,
+  takeAllRequests,
+  unwatchSocket,
+  watchSocket,
+  type RequestRecorder,
+  type RequestState,
+} from './request-state.js';
+import { watchFinishedResponses } from './response-finish-channel.js';
 
 type HttpLabels = 'method' | 'endpoint';
 
@@ -56,13 +66,16 @@ export interface HttpTarget {
  * becomes metrics. The platform (Express, Fastify) only says which route answered.
  *
  * It listens to the server's `request` event ahead of the platform rather than using a Nest
- * interceptor: interceptors never see requests that a guard, a body parser or the router rejects, and
- * the response's `close` event is the one signal that fires for every response, finished or
- * abandoned. The endpoint label is read from the platform's matched route at that moment, so it is
- * always a template, never a path.
+ * interceptor: interceptors never see requests that a guard, a body parser or the router rejects. A
+ * response is recorded when Node reports it sent (the `http.server.response.finish` channel), or, if
+ * it never is, when its connection closes: between them they see every response, finished or
+ * abandoned, with no listener added per request. The endpoint label is read from the platform's
+ * matched route at that moment, so it is always a template, never a path.
  */
-export class HttpRequestTracker implements TransportInstrumentation {
-  private readonly inFlight = new Set<TrackedResponse>();
+export class HttpRequestTracker implements TransportInstrumentation, RequestRecorder {
+  /** Connections that carried a request, until they close: the in-flight requests are queued on them. */
+  private readonly sockets = new Set<Socket>();
+  private stopWatchingResponses?: () => void;
   /** Keyed by the platform's route object; `null` marks a route excluded by `excludePaths`. */
   private readonly seriesByRoute = new Map<object, RouteSeries | null>();
   private readonly unmatchedSeries: RouteSeries = {
@@ -98,6 +111,7 @@ export class HttpRequestTracker implements TransportInstrumentation {
     const target = this.target;
     if (!target) return;
     target.server.prependListener('request', this.onRequest);
+    this.stopWatchingResponses = watchFinishedResponses();
     target.platform.attach(target.instance);
   }
 
@@ -116,25 +130,32 @@ export class HttpRequestTracker implements TransportInstrumentation {
       target.server.removeListener('request', this.onRequest);
       target.platform.detach();
     }
-    this.inFlight.clear();
+    this.stopWatchingResponses?.();
+    this.stopWatchingResponses = undefined;
+    for (const socket of this.sockets) {
+      socket.removeListener('close', this.onSocketClose);
+      unwatchSocket(socket);
+    }
+    this.sockets.clear();
   }
 
   /** Sets the in-progress gauge from the requests in flight right now; runs at scrape time only. */
   sampleInProgress(gauge: Gauge<HttpLabels>): void {
     if (!this.options.inProgressLabels) {
       let count = 0;
-      for (const response of this.inFlight) {
-        if (!response[REQUEST_STATE]?.unrecorded) count++;
-      }
+      for (const state of this.inFlightRequests()) if (!state.unrecorded) count++;
       gauge.set(count);
       return;
     }
     // Series seen before drop back to 0 instead of vanishing, so graphs and alerts see the return to idle.
     for (const series of this.allSeries) series.inProgress?.set(0);
-    for (const response of this.inFlight) {
-      if (response[REQUEST_STATE]?.unrecorded) continue;
-      this.seriesFor(response.req, response[REQUEST_STATE])?.inProgress?.inc();
+    for (const state of this.inFlightRequests()) {
+      if (!state.unrecorded) this.seriesFor(state.request, state)?.inProgress?.inc();
     }
+  }
+
+  private *inFlightRequests(): Generator<RequestState> {
+    for (const socket of this.sockets) yield* requestsOn(socket);
   }
 
   async sampleActiveConnections(gauge: Gauge): Promise<void> {
@@ -152,39 +173,54 @@ export class HttpRequestTracker implements TransportInstrumentation {
   private readonly onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     try {
       if (this.isExcludedPath(request.url)) return;
+      const socket = request.socket;
       const state: RequestState = {
+        request,
+        response,
         startedAt: performance.now(),
-        socketBytesBefore: request.socket?.bytesWritten ?? 0,
+        socketBytesBefore: socket.bytesWritten ?? 0,
+        exceptionType: undefined,
         // OpenTelemetry's HTTP instrumentation starts the server span around this event.
         exemplar: this.readExemplar?.(),
         unrecorded: false,
         platformRequest: undefined,
-        finish: this.finish,
+        recorder: this,
+        next: undefined,
       };
-      (response as TrackedResponse)[REQUEST_STATE] = state;
-      this.inFlight.add(response as TrackedResponse);
-      response.on('close', onResponseClose);
+      // Once per connection, not per request: keep-alive connections carry many requests.
+      if (watchSocket(socket, this)) {
+        this.sockets.add(socket);
+        socket.on('close', this.onSocketClose);
+      }
+      enqueueRequest(socket, state);
     } catch (error) {
       this.errors.report('the HTTP request hook', error);
     }
   };
 
-  private readonly finish = (response: TrackedResponse, state: RequestState): void => {
-    this.inFlight.delete(response);
+  /** A connection closed: the requests still queued on it were abandoned before their answer was sent. */
+  private readonly onSocketClose: (this: Socket) => void = ((tracker: HttpRequestTracker) =>
+    function onSocketClose(this: Socket): void {
+      tracker.sockets.delete(this);
+      for (let state = takeAllRequests(this); state; state = state.next) {
+        state.recorder.finish(state, false);
+      }
+    })(this);
+
+  finish(state: RequestState, delivered: boolean): void {
     if (state.unrecorded) return;
     try {
-      const request = response.req;
+      const { request, response } = state;
       // An abandoned response never reached the client, whatever status the handler had set.
-      const delivered = response.writableFinished;
       const status = delivered ? response.statusCode : CLIENT_CLOSED_REQUEST_STATUS;
       const series = this.seriesFor(request, state, status);
       if (!series) return;
       // A span started later, by a middleware, is active where the handler ends the response, which
-      // is where this `close` listener runs for a response that was sent.
+      // is the async context Node reports the finished response in.
       const exemplar = state.exemplar ?? this.readExemplar?.();
       this.responseCounter(series, status).inc(exemplar);
       series.duration.observe((performance.now() - state.startedAt) / 1000, exemplar);
-      series.requestSize.observe(declaredLength(request.headers['content-length']) ?? 0);
+      series.requestSize.observe(declaredRequestLength(request) ?? 0);
       const responseSize = delivered ? responseBodySize(request, response, state) : undefined;
       if (responseSize !== undefined) series.responseSize.observe(responseSize);
       if (state.exceptionType !== undefined) {
@@ -199,7 +235,7 @@ export class HttpRequestTracker implements TransportInstrumentation {
     } catch (error) {
       this.errors.report('the HTTP response hook', error);
     }
-  };
+  }
 
   /** `status` is undefined while the response is still in flight. */
   private seriesFor(
@@ -208,7 +244,7 @@ export class HttpRequestTracker implements TransportInstrumentation {
     status?: number,
   ): MethodSeries | undefined {
     const platform = this.target?.platform;
-    const route = platform && state ? platform.routeOf(request, state) : undefined;
+    const route = platform && state ? platform.routeOf(request, state, status) : undefined;
     let routeSeries: RouteSeries | null | undefined;
     if (!route) {
       routeSeries = this.routelessSeriesFor(
@@ -301,14 +337,23 @@ export class HttpRequestTracker implements TransportInstrumentation {
   }
 }
 
-/** One shared listener for every response; `this` is the response, so no closure per request. */
-function onResponseClose(this: TrackedResponse): void {
-  const state = this[REQUEST_STATE];
-  if (state) state.finish(this, state);
-}
-
 function normalizeMethod(method: string | undefined): string {
   return method !== undefined && STANDARD_HTTP_METHODS.has(method) ? method : OTHER_METHOD;
+}
+
+/**
+ * The request's Content-Length, read from its raw header list: Node builds `request.headers` only when
+ * asked, and a platform that never asks for it (Fastify, for a GET) would otherwise build it for us.
+ */
+function declaredRequestLength(request: IncomingMessage): number | undefined {
+  const raw = request.rawHeaders;
+  for (let index = 0; index < raw.length; index += 2) {
+    const name = raw[index]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      return declaredLength(raw[index + 1]);
+    }
+  }
+  return undefined;
 }
 
 function declaredLength(header: number | string | string[] | undefined): number | undefined {

@@ -1,26 +1,112 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { ExemplarLabels } from '../../exemplars/trace-exemplars.js';
 
-/** What the library keeps about one request, stored on its response object. */
+/** Whoever records a request when it ends: the tracker of the server that received it. */
+export interface RequestRecorder {
+  /** `delivered` is false for a response abandoned before it was sent. */
+  finish(state: RequestState, delivered: boolean): void;
+}
+
+/**
+ * What the library keeps about one request while it is in flight. It is kept on the request's socket,
+ * not on the response: a socket is reused by every request of a keep-alive connection, so the slot is
+ * added to it once, where a property added to every response would cost each request an object shape
+ * change.
+ */
 export interface RequestState {
+  readonly request: IncomingMessage;
+  readonly response: ServerResponse;
   /** performance.now() when the request arrived. */
   readonly startedAt: number;
   /** Bytes the socket had written before this response, to size responses that declare no length. */
   readonly socketBytesBefore: number;
-  /** Class name of the exception that ended the request, set by the exception filter. */
-  exceptionType?: string;
+  /** Class name of the exception that ended the request, noted where Nest hands it to filters. */
+  exceptionType: string | undefined;
   /** The sampled span active when the request arrived, if any (HTTP instrumentations start it then). */
-  readonly exemplar?: ExemplarLabels;
+  readonly exemplar: ExemplarLabels | undefined;
   /** Set for requests that must not be recorded, such as scrapes of the metrics endpoints. */
   unrecorded: boolean;
   /** The platform's own request object, where only it knows the route that answered (Fastify). */
   platformRequest: unknown;
-  readonly finish: (response: ServerResponse, state: RequestState) => void;
+  readonly recorder: RequestRecorder;
+  /** The request pipelined after this one on the same socket, answered after it. */
+  next: RequestState | undefined;
 }
 
-export const REQUEST_STATE = Symbol('nestjs-instrumentator.requestState');
+const IN_FLIGHT = Symbol('nestjs-instrumentator.inFlight');
+const WATCHED_BY = Symbol('nestjs-instrumentator.watchedBy');
 
-export type TrackedResponse = ServerResponse<IncomingMessage> & { [REQUEST_STATE]?: RequestState };
+type TrackedSocket = Socket & { [IN_FLIGHT]?: RequestState; [WATCHED_BY]?: RequestRecorder };
+
+/**
+ * Marks `socket` as watched by `recorder`, which learns from the socket's `close` event of requests
+ * that will never be answered. @returns false when it already was.
+ */
+export function watchSocket(socket: Socket, recorder: RequestRecorder): boolean {
+  const tracked = socket as TrackedSocket;
+  if (tracked[WATCHED_BY] === recorder) return false;
+  tracked[WATCHED_BY] = recorder;
+  return true;
+}
+
+/** Forgets the socket's requests and its watcher, when its recorder stops. */
+export function unwatchSocket(socket: Socket): void {
+  const tracked = socket as TrackedSocket;
+  tracked[WATCHED_BY] = undefined;
+  tracked[IN_FLIGHT] = undefined;
+}
+
+function socketOf(response: ServerResponse): TrackedSocket | undefined {
+  // A finished response has let go of its socket; its request still holds it.
+  return (response.req?.socket ?? undefined) as TrackedSocket | undefined;
+}
+
+/**
+ * Adds a request to its socket's queue. HTTP/1.1 answers a connection's requests in the order they
+ * came, so the queue is one request long unless the client pipelines.
+ */
+export function enqueueRequest(socket: Socket, state: RequestState): void {
+  const tracked = socket as TrackedSocket;
+  let last = tracked[IN_FLIGHT];
+  if (last === undefined) {
+    tracked[IN_FLIGHT] = state;
+    return;
+  }
+  while (last.next !== undefined) last = last.next;
+  last.next = state;
+}
+
+/** Takes the state of `response` out of its socket's queue, if it is there. */
+export function dequeueRequest(socket: Socket, response: ServerResponse): RequestState | undefined {
+  const tracked = socket as TrackedSocket;
+  let state = tracked[IN_FLIGHT];
+  if (state === undefined) return undefined;
+  if (state.response === response) {
+    tracked[IN_FLIGHT] = state.next;
+    return state;
+  }
+  for (let previous = state; (state = previous.next) !== undefined; previous = state) {
+    if (state.response === response) {
+      previous.next = state.next;
+      return state;
+    }
+  }
+  return undefined;
+}
+
+/** Empties a closing socket's queue: the requests still in it were never answered. */
+export function takeAllRequests(socket: Socket): RequestState | undefined {
+  const tracked = socket as TrackedSocket;
+  const head = tracked[IN_FLIGHT];
+  tracked[IN_FLIGHT] = undefined;
+  return head;
+}
+
+/** The requests in flight on `socket`, oldest first. */
+export function* requestsOn(socket: Socket): Generator<RequestState> {
+  for (let state = (socket as TrackedSocket)[IN_FLIGHT]; state; state = state.next) yield state;
+}
 
 /**
  * The Node response behind what a platform hands to filters and controllers: Express's `res` is one
@@ -33,8 +119,18 @@ export function nodeResponseOf(response: unknown): ServerResponse | undefined {
   return raw instanceof ServerResponse ? raw : undefined;
 }
 
+/** The state of the request a Node response answers, while it is in flight. */
+export function stateOfNodeResponse(response: ServerResponse): RequestState | undefined {
+  for (let state = socketOf(response)?.[IN_FLIGHT]; state; state = state.next) {
+    if (state.response === response) return state;
+  }
+  return undefined;
+}
+
+/** The state of the request a platform's response answers, while it is in flight. */
 export function requestStateOf(response: unknown): RequestState | undefined {
-  return (nodeResponseOf(response) as TrackedResponse | undefined)?.[REQUEST_STATE];
+  const nodeResponse = nodeResponseOf(response);
+  return nodeResponse && stateOfNodeResponse(nodeResponse);
 }
 
 /** Keeps a request out of every HTTP metric, including the in-progress gauge. */

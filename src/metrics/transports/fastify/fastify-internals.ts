@@ -14,11 +14,58 @@ export const FASTIFY_HOOK_INTERNALS = {
 } as const;
 
 /**
+ * Each Fastify request holds its route's context under a symbol; the context's `config` is what the
+ * public `request.routeOptions.config` returns. That getter builds a new options object per call and,
+ * with Nest's version constraint registered, makes Node build the request's header object, which a
+ * Fastify GET otherwise never needs: reading the context directly costs the request neither.
+ */
+export const FASTIFY_ROUTE_CONTEXT_INTERNAL = "Symbol('fastify.context') holding { config }";
+
+/**
  * Thrown when Fastify no longer keeps its hooks where this file looks; its message names what moved,
  * so a Fastify upgrade fails the spec with a message that says what to look for.
  */
 export class FastifyInternalMovedError extends Error {
   override readonly name = 'FastifyInternalMovedError';
+}
+
+/** What a route's `config` tells: its template, `undefined` for the not-found handler's. */
+export interface FastifyRouteConfig {
+  readonly url?: string;
+}
+
+interface FastifyRequestLike {
+  readonly routeOptions: { readonly config?: FastifyRouteConfig };
+}
+
+let routeContextKey: symbol | undefined;
+
+/**
+ * The config of the route that answers `request`, the same object for every request it answers.
+ * Falls back to the public `routeOptions` when Fastify no longer keeps the context where it did.
+ */
+export function routeConfigOf(request: object): FastifyRouteConfig | undefined {
+  if (routeContextKey === undefined || !(routeContextKey in request)) {
+    routeContextKey = ownSymbol(request, 'fastify.context');
+    if (routeContextKey === undefined) return (request as FastifyRequestLike).routeOptions.config;
+  }
+  const context = Reflect.get(request, routeContextKey) as
+    { config?: FastifyRouteConfig } | undefined;
+  return context?.config;
+}
+
+/**
+ * Whether requests still hold their route context where {@link routeConfigOf} looks.
+ * @throws FastifyInternalMovedError naming the internal when they do not.
+ */
+export function assertRouteContextOn(request: object): void {
+  const key = ownSymbol(request, 'fastify.context');
+  const context: unknown = key ? Reflect.get(request, key) : undefined;
+  if (typeof context !== 'object' || context === null || !('config' in context)) {
+    throw new FastifyInternalMovedError(
+      `Fastify internal ${FASTIFY_ROUTE_CONTEXT_INTERNAL} is no longer on the request`,
+    );
+  }
 }
 
 type OnRequestHook = (request: never, reply: never, done: () => void) => void;

@@ -1,6 +1,6 @@
 /**
  * Fails, naming the internal, when a Fastify upgrade moves what the library reaches into. When it
- * does, find where Fastify now keeps its hooks and change first-on-request-hook.ts alone.
+ * does, find where Fastify now keeps its hooks and change fastify-internals.ts alone.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import middie from '@fastify/middie';
@@ -11,7 +11,7 @@ import {
   FastifyInternalMovedError,
   addFirstOnRequestHook,
   locateOnRequestHooks,
-} from './first-on-request-hook.js';
+} from './fastify-internals.js';
 
 let app: FastifyInstance | undefined;
 afterEach(async () => {
