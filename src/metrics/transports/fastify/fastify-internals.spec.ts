@@ -8,9 +8,12 @@ import fastify, { type FastifyInstance } from 'fastify';
 import { LOOPBACK } from '../../../../test/support/loopback.js';
 import {
   FASTIFY_HOOK_INTERNALS,
+  FASTIFY_ROUTE_CONTEXT_INTERNAL,
   FastifyInternalMovedError,
   addFirstOnRequestHook,
+  assertRouteContextOn,
   locateOnRequestHooks,
+  routeConfigOf,
 } from './fastify-internals.js';
 
 let app: FastifyInstance | undefined;
@@ -19,7 +22,7 @@ afterEach(async () => {
   app = undefined;
 });
 
-const internals = `${FASTIFY_HOOK_INTERNALS.hooks}, ${FASTIFY_HOOK_INTERNALS.children}`;
+const internals = `${FASTIFY_HOOK_INTERNALS.hooks}, ${FASTIFY_HOOK_INTERNALS.children}, ${FASTIFY_ROUTE_CONTEXT_INTERNAL}`;
 
 describe(`the Fastify internals the library reaches into: ${internals}`, () => {
   it('are still there', () => {
@@ -59,5 +62,31 @@ describe(`the Fastify internals the library reaches into: ${internals}`, () => {
   it('adds nothing and says what moved when the hooks are not where they were', () => {
     expect(() => addFirstOnRequestHook({}, () => undefined)).toThrow(FastifyInternalMovedError);
     expect(() => addFirstOnRequestHook({}, () => undefined)).toThrow(/fastify\.hooks/);
+  });
+
+  it("give each request its route's config, the object routeOptions.config returns", async () => {
+    app = fastify();
+    const seen: unknown[] = [];
+    app.addHook('onResponse', (request, _reply, done) => {
+      // On failure the error's message names the internal that moved.
+      assertRouteContextOn(request);
+      seen.push(
+        routeConfigOf(request) === request.routeOptions.config,
+        routeConfigOf(request)?.url,
+      );
+      done();
+    });
+    app.get('/things/:id', async () => 'thing');
+    const base = await app.listen({ host: LOOPBACK, port: 0 });
+    await fetch(`${base}/things/7`);
+    await fetch(`${base}/things/8`);
+    await fetch(`${base}/nowhere`);
+    expect(seen).toEqual([true, '/things/:id', true, '/things/:id', true, undefined]);
+  });
+
+  it('fall back to the public routeOptions when a request holds no route context', () => {
+    const config = { url: '/from-public-api' };
+    expect(routeConfigOf({ routeOptions: { config } })).toBe(config);
+    expect(() => assertRouteContextOn({})).toThrow(/fastify\.context/);
   });
 });
