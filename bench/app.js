@@ -153,7 +153,8 @@ function moduleFor(setup, controllers) {
     );
   if (setup === 'instrumentator-without-default-metrics')
     imports.push(MetricsModule.forRoot({ defaultMetrics: false }));
-  if (setup === 'default-metrics-only') collectDefaultMetrics({ register: new Registry() });
+  if (setup === 'default-metrics-only' || setup === 'fastify-default-metrics-only')
+    collectDefaultMetrics({ register: new Registry() });
   if (setup === 'willsoto') {
     imports.push(PrometheusModule.register());
     providers.push(

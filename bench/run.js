@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=throughput,graphql,scrape,cardinality,decorators]`
+// `npm run bench [-- --quick] [-- --only=throughput,graphql,scrape,cardinality,decorators,paired,features]`
 // Builds the library, then measures every setup in its own server process on 127.0.0.1, driven from
 // this process. A full run writes bench/RESULTS.md; a quick or partial one only prints.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -20,6 +20,7 @@ import { CONNECTIONS, GRAPHQL_MIX, REQUEST_MIX, load } from './lib/load.js';
 import { median, mebibytes, percentile } from './lib/stats.js';
 import { ServerProcess } from './lib/server-process.js';
 import { featuresReport, measureFeatures } from './lib/features.js';
+import { measurePaired, pairedReport } from './lib/paired.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -608,6 +609,8 @@ async function main() {
   if (runs('scrape')) results.scrape = await measureScrapeCost();
   if (runs('cardinality')) results.cardinality = await probeCardinality();
   if (runs('decorators')) results.decorators = measureDecorators();
+  if (runs('paired'))
+    results.paired = await measurePaired({ rounds: quick ? 8 : 20, seconds: 1, log });
   // The feature costs: each pair in its own rounds, at most two restarts per pair.
   if (runs('features'))
     results.features = await measureFeatures(measureThroughput, Math.min(PLAN.epochs, 2));
@@ -616,6 +619,7 @@ async function main() {
     `Measured with \`${command}\` on ${new Date().toISOString().slice(0, 10)}, in ${fixed(minutes)} min.`,
     `Machine: ${machine()}.`,
     report(results),
+    ...(results.paired ? [pairedReport(results.paired)] : []),
     ...(results.features ? [featuresReport(results.features)] : []),
     'How each figure is measured, and what the CPU profile shows of the remaining cost: bench/README.md.',
   ].join('\n\n');

@@ -7,9 +7,11 @@ export const SETUPS = [
   'instrumentator',
   'willsoto',
   'prom-bundle',
+  'default-metrics-only',
   'fastify-bare',
   'fastify-instrumentator',
   'fastify-metrics',
+  'fastify-default-metrics-only',
 ];
 
 /** Every setup app.js can start. The twin and the last two are diagnostics, for `--setups=`: the twin
@@ -25,6 +27,8 @@ export const SETUP_LABELS = {
   'fastify-bare': 'bare Nest app on Fastify',
   'fastify-instrumentator': 'MetricsModule.forRoot() on Fastify',
   'fastify-metrics': "fastify-metrics on Nest's Fastify instance",
+  'fastify-bare-twin': 'bare Nest app on Fastify, a second app (shows the noise)',
+  'fastify-default-metrics-only': "bare Nest app on Fastify + prom-client's default metrics",
   'instrumentator-exemplars-off': 'MetricsModule.forRoot({ exemplars: false })',
   'instrumentator-traced': 'MetricsModule.forRoot(), OpenTelemetry tracer: exemplars on',
   'instrumentator-traced-exemplars-off':
@@ -93,3 +97,12 @@ export const FEATURE_PAIRS = [
     mix: 'tenant',
   },
 ];
+
+/**
+ * The paired comparison (`--only=paired`): per platform, these apps share one server process and take
+ * turns under load, so the differences between them are not blurred by differences between processes.
+ */
+export const PAIRED_SETUPS = {
+  express: ['bare', 'bare-twin', 'instrumentator'],
+  fastify: ['fastify-bare', 'fastify-bare-twin', 'fastify-instrumentator'],
+};
