@@ -3,6 +3,7 @@
  * the process, whichever way the app starts it (`createMicroservice`, `connectMicroservice`, with or
  * without `inheritAppConfig`). Loaded only when the package is installed.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Transport } from '@nestjs/microservices';
 import { Server } from '@nestjs/microservices/server/server.js';
 import { RpcProxy } from '@nestjs/microservices/context/rpc-proxy.js';
@@ -15,6 +16,10 @@ type Kind = 'message' | 'event';
 type Handler = ((...args: unknown[]) => unknown) & { next?: unknown };
 
 const INSTALLED = Symbol.for('nestjs-instrumentator.microservices');
+const ARRIVALS_TIMED = Symbol('nestjs-instrumentator.arrivalsTimed');
+
+/** When the message a server is handling now arrived (`process.hrtime.bigint()`). */
+const arrivals = new AsyncLocalStorage<bigint>();
 
 /** Patches the shared prototypes once per process; every app's active metrics module records into it. */
 export function instrumentMicroservices(): void {
@@ -25,6 +30,7 @@ export function instrumentMicroservices(): void {
 
   const addHandler = Server.prototype.addHandler;
   Server.prototype.addHandler = function (this: Server, pattern, callback, isEventHandler, extras) {
+    timeArrivals(this);
     const kind: Kind = isEventHandler ? 'event' : 'message';
     const labels = {
       transport: transportOf(this),
@@ -84,19 +90,46 @@ export function instrumentMicroservices(): void {
   };
 }
 
+/**
+ * Notes when each message reaches this server's `handleMessage`, which every built-in transport calls
+ * per incoming message (looking the method up on the instance each time), so that a message no
+ * handler matches can be timed from its arrival. A server without one keeps its own behaviour.
+ */
+function timeArrivals(server: Server): void {
+  const target = server as unknown as Record<PropertyKey, unknown>;
+  const handleMessage = target.handleMessage;
+  if (target[ARRIVALS_TIMED] || typeof handleMessage !== 'function') return;
+  target[ARRIVALS_TIMED] = true;
+  target.handleMessage = function (this: unknown, ...args: unknown[]): unknown {
+    if (!activeMetricsService())
+      return (handleMessage as (...args: unknown[]) => unknown).apply(this, args);
+    return arrivals.run(process.hrtime.bigint(), () =>
+      (handleMessage as (...args: unknown[]) => unknown).apply(this, args),
+    );
+  };
+}
+
+/**
+ * Counts and times a message or event that matched no handler. The server answers a message with an
+ * error reply (and logs an event) synchronously right after the failed lookup, so a microtask queued
+ * here runs once that is done: the duration spans arrival to error reply. A lookup outside any
+ * `handleMessage` (a custom transport) is timed from the lookup itself.
+ */
 function countUnmatched(server: Server, kind: Kind): void {
   const service = activeMetricsService();
   if (!service) return;
-  try {
-    rpcMetricsOf(service).messagesTotal.inc({
-      transport: transportOf(server),
-      pattern: UNMATCHED_HANDLER,
-      kind,
-      status: 'error',
-    });
-  } catch (error) {
-    service.errors.report('an unmatched microservice message', error);
-  }
+  const started = arrivals.getStore() ?? process.hrtime.bigint();
+  const transport = transportOf(server);
+  queueMicrotask(() => {
+    try {
+      const metrics = rpcMetricsOf(service);
+      const labels = { transport, pattern: UNMATCHED_HANDLER, kind };
+      metrics.messagesTotal.inc({ ...labels, status: 'error' });
+      metrics.messageDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+    } catch (error) {
+      service.errors.report('an unmatched microservice message', error);
+    }
+  });
 }
 
 /** `tcp`, `redis`, …; a custom transport strategy is named by its symbol's description or class. */
