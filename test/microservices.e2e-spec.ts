@@ -36,18 +36,8 @@ describe('microservice handlers measured between two real processes', () => {
   beforeAll(async () => {
     service = await startRpcService(redisBinary);
     ({ baseUrl, tcpPort } = service);
-    tcpClient = ClientProxyFactory.create({
-      transport: Transport.TCP,
-      options: { host: LOOPBACK, port: tcpPort },
-    });
-    await tcpClient.connect();
-    if (service.redisPort !== undefined) {
-      redisClient = ClientProxyFactory.create({
-        transport: Transport.REDIS,
-        options: { host: LOOPBACK, port: service.redisPort },
-      });
-      await redisClient.connect();
-    }
+    tcpClient = await service.connectClient('tcp');
+    if (service.redisPort !== undefined) redisClient = await service.connectClient('redis');
   }, 60_000);
 
   afterAll(async () => {
@@ -56,24 +46,17 @@ describe('microservice handlers measured between two real processes', () => {
     await service?.stop();
   });
 
-  const scrape = async () => {
+  const running = () => {
     if (!service) throw new Error('the rpc service did not start');
-    return service.scrape();
+    return service;
   };
+  const scrape = () => running().scrape();
+  const scrapeUntil = (ready: (text: string) => boolean) => running().scrapeUntil(ready);
   const send = <T>(client: ClientProxy, pattern: unknown, data: unknown) =>
     firstValueFrom(client.send<T>(pattern, data));
   const rpc = (labels: Record<string, string>) =>
     valueOf(lastScrape, 'rpc_messages_total', { transport: 'tcp', ...labels });
   let lastScrape = '';
-  const scrapeUntil = (ready: (text: string) => boolean) =>
-    pollUntil(
-      'the expected counts on /metrics',
-      async () => {
-        const text = await scrape();
-        return ready(text) ? text : undefined;
-      },
-      FAST_POLL,
-    );
 
   it('counts messages by pattern and outcome, with the class of each exception', async () => {
     await expect(send(tcpClient, 'sum', [1, 2, 3])).resolves.toBe(6);
