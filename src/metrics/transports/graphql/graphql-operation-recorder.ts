@@ -1,4 +1,7 @@
-/** Records GraphQL operations from Apollo Server's request lifecycle, as a plugin of that server. */
+/**
+ * Records GraphQL operations: from Apollo Server's request lifecycle, as a plugin of that server, and
+ * from the graphql-ws hooks (graphql-ws-hooks.ts) for operations sent over WebSocket.
+ */
 import { performance } from 'node:perf_hooks';
 import { exceptionTypeOf } from '../http/request-state.js';
 import type { CounterSeries, HistogramSeries } from '../../recording/buffered-series.js';
