@@ -5,6 +5,7 @@ import {
   EventPattern,
   MessagePattern,
   Payload,
+  ServerTCP,
   Transport,
   type ClientProxy,
   type MicroserviceOptions,
@@ -298,6 +299,74 @@ describe('microservice handlers measured between two real processes', () => {
       expect(
         valueOf(text, 'metrics_series_dropped_total', { metric: 'rpc_message_duration_seconds' }),
       ).toBe(2);
+    } finally {
+      await client.close();
+      await microservice.close();
+    }
+  });
+
+  it('counts what a strategy of its own routes after the exact lookup under its handler, not <unmatched>', async () => {
+    /** Like ServerKafka with RegExp patterns: when the exact lookup misses, a handler by prefix. */
+    class PrefixServer extends ServerTCP {
+      override getHandlerByPattern(pattern: string) {
+        const exact = super.getHandlerByPattern(pattern);
+        if (exact) return exact;
+        const prefix = ['shelf.', 'audit.'].find((candidate) => pattern.startsWith(candidate));
+        return prefix ? super.getHandlerByPattern(`${prefix}*`) : null;
+      }
+    }
+    const audits: unknown[] = [];
+    @Controller()
+    class Prefixed {
+      @MessagePattern('shelf.*')
+      shelf(@Payload() book: string): string {
+        return `shelved ${book}`;
+      }
+
+      @EventPattern('audit.*')
+      audit(@Payload() entry: unknown): void {
+        audits.push(entry);
+      }
+    }
+    @Module({ imports: [MetricsModule.forRoot()], controllers: [Prefixed] })
+    class PrefixedModule {}
+    const port = await freePort();
+    const moduleRef = await Test.createTestingModule({ imports: [PrefixedModule] }).compile();
+    const microservice = moduleRef.createNestMicroservice<MicroserviceOptions>({
+      strategy: new PrefixServer({ host: LOOPBACK, port }),
+      logger: false,
+    });
+    const client = ClientProxyFactory.create({
+      transport: Transport.TCP,
+      options: { host: LOOPBACK, port },
+    });
+    try {
+      await microservice.listen();
+      await expect(send(client, 'shelf.read', 'Dune')).resolves.toBe('shelved Dune');
+      await expect(send(client, 'shelf.write', 'Emma')).resolves.toBe('shelved Emma');
+      await expect(send(client, 'nope', {})).rejects.toBeDefined();
+      client.emit('audit.login', 'ada');
+      client.emit('ghost', {});
+      const metrics = microservice.get(MetricsService);
+      const text = await pollUntil(
+        'both events',
+        async () => {
+          const current = (await metrics.exposition()).text;
+          return valueOf(current, 'rpc_messages_total', { pattern: '<unmatched>', kind: 'event' })
+            ? current
+            : undefined;
+        },
+        FAST_POLL,
+      );
+      const counted = (pattern: string, kind: string) =>
+        valueOf(text, 'rpc_messages_total', { transport: 'tcp', pattern, kind, status: 'error' }) ??
+        valueOf(text, 'rpc_messages_total', { transport: 'tcp', pattern, kind, status: 'success' });
+      expect(audits).toEqual(['ada']);
+      expect(counted('shelf.*', 'message')).toBe(2);
+      expect(counted('audit.*', 'event')).toBe(1);
+      expect(counted('<unmatched>', 'message')).toBe(1);
+      expect(counted('<unmatched>', 'event')).toBe(1);
+      expect(sumOf(text, 'rpc_messages_total')).toBe(5);
     } finally {
       await client.close();
       await microservice.close();

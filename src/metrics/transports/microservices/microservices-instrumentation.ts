@@ -16,7 +16,7 @@ type Kind = 'message' | 'event';
 type Handler = ((...args: unknown[]) => unknown) & { next?: unknown };
 
 const INSTALLED = Symbol.for('nestjs-instrumentator.microservices');
-const ARRIVALS_TIMED = Symbol('nestjs-instrumentator.arrivalsTimed');
+const INSTRUMENTED_SERVER = Symbol('nestjs-instrumentator.instrumentedServer');
 
 /** When the message a server is handling now arrived (`process.hrtime.bigint()`). */
 const arrivals = new AsyncLocalStorage<bigint>();
@@ -30,7 +30,7 @@ export function instrumentMicroservices(): void {
 
   const addHandler = Server.prototype.addHandler;
   Server.prototype.addHandler = function (this: Server, pattern, callback, isEventHandler, extras) {
-    timeArrivals(this);
+    instrumentServer(this);
     const kind: Kind = isEventHandler ? 'event' : 'message';
     const labels = {
       transport: transportOf(this),
@@ -64,22 +64,21 @@ export function instrumentMicroservices(): void {
     return addHandler.call(this, pattern, measured as typeof callback, isEventHandler, extras);
   };
 
-  // Servers look a handler up in handleEvent for events and in their own handleMessage for requests;
-  // this flag, set only during handleEvent's synchronous lookup, tells the two apart.
-  let lookingUpEvent = false;
+  // Servers without a handler of their own are never seen by addHandler, so the shared prototype
+  // counts their messages; every other server counts its own (see instrumentServer).
   const handleEvent = Server.prototype.handleEvent;
   Server.prototype.handleEvent = function (this: Server, ...args) {
-    lookingUpEvent = true;
-    try {
-      return handleEvent.apply(this, args);
-    } finally {
-      lookingUpEvent = false;
-    }
+    return lookingUpEventIn(() => handleEvent.apply(this, args));
   };
   const getHandlerByPattern = Server.prototype.getHandlerByPattern;
   Server.prototype.getHandlerByPattern = function (this: Server, pattern) {
     const handler = getHandlerByPattern.call(this, pattern);
-    if (handler === null) countUnmatched(this, lookingUpEvent ? 'event' : 'message');
+    if (
+      handler == null &&
+      !(this as unknown as Record<PropertyKey, unknown>)[INSTRUMENTED_SERVER]
+    ) {
+      countUnmatched(this, lookingUpEvent ? 'event' : 'message');
+    }
     return handler;
   };
 
@@ -90,23 +89,56 @@ export function instrumentMicroservices(): void {
   };
 }
 
+// Servers look a handler up in handleEvent for events and in their own handleMessage for requests;
+// this flag, set only during handleEvent's synchronous lookup, tells the two apart.
+let lookingUpEvent = false;
+
+function lookingUpEventIn<T>(run: () => T): T {
+  const outer = lookingUpEvent;
+  lookingUpEvent = true;
+  try {
+    return run();
+  } finally {
+    lookingUpEvent = outer;
+  }
+}
+
 /**
- * Notes when each message reaches this server's `handleMessage`, which every built-in transport calls
- * per incoming message (looking the method up on the instance each time), so that a message no
- * handler matches can be timed from its arrival. A server without one keeps its own behaviour.
+ * Wraps this server's own methods, as its transport calls them per incoming message (each looked up
+ * on the instance every time):
+ * - `handleMessage` notes when each message arrived, so that one no handler matches can be timed;
+ * - `getHandlerByPattern` counts a miss only when the server's whole lookup misses: a transport may
+ *   look again its own way after the shared exact lookup (ServerKafka and ServerRMQ match wildcard
+ *   and RegExp patterns), so a miss of the shared lookup alone is no unmatched message;
+ * - `handleEvent` marks the lookups it makes as events, also where a transport overrides it.
  */
-function timeArrivals(server: Server): void {
+function instrumentServer(server: Server): void {
   const target = server as unknown as Record<PropertyKey, unknown>;
-  const handleMessage = target.handleMessage;
-  if (target[ARRIVALS_TIMED] || typeof handleMessage !== 'function') return;
-  target[ARRIVALS_TIMED] = true;
-  target.handleMessage = function (this: unknown, ...args: unknown[]): unknown {
-    if (!activeMetricsService())
-      return (handleMessage as (...args: unknown[]) => unknown).apply(this, args);
-    return arrivals.run(process.hrtime.bigint(), () =>
-      (handleMessage as (...args: unknown[]) => unknown).apply(this, args),
-    );
-  };
+  if (target[INSTRUMENTED_SERVER]) return;
+  target[INSTRUMENTED_SERVER] = true;
+  const own = (name: string) => target[name] as ((...args: unknown[]) => unknown) | undefined;
+
+  const handleMessage = own('handleMessage');
+  if (typeof handleMessage === 'function') {
+    target.handleMessage = function (this: unknown, ...args: unknown[]): unknown {
+      if (!activeMetricsService()) return handleMessage.apply(this, args);
+      return arrivals.run(process.hrtime.bigint(), () => handleMessage.apply(this, args));
+    };
+  }
+  const getHandlerByPattern = own('getHandlerByPattern');
+  if (typeof getHandlerByPattern === 'function') {
+    target.getHandlerByPattern = function (this: Server, ...args: unknown[]): unknown {
+      const handler = getHandlerByPattern.apply(this, args);
+      if (handler == null) countUnmatched(this, lookingUpEvent ? 'event' : 'message');
+      return handler;
+    };
+  }
+  const handleEvent = own('handleEvent');
+  if (typeof handleEvent === 'function') {
+    target.handleEvent = function (this: unknown, ...args: unknown[]): unknown {
+      return lookingUpEventIn(() => handleEvent.apply(this, args));
+    };
+  }
 }
 
 /**
