@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Module } from '@nestjs/common';
+import { Controller, Module, type Type } from '@nestjs/common';
 import {
   ClientProxyFactory,
   EventPattern,
@@ -8,6 +8,7 @@ import {
   ServerTCP,
   Transport,
   type ClientProxy,
+  type CustomTransportStrategy,
   type MicroserviceOptions,
 } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
@@ -25,6 +26,38 @@ import {
 } from './fixtures/rpc-service-process.js';
 
 const redisServer = findRedisServer();
+
+/**
+ * A standalone microservice of `module` listening on a free loopback port, over TCP or through the
+ * strategy `server` makes, and a TCP client of it.
+ */
+async function startStandalone(
+  module: Type,
+  server?: (options: { host: string; port: number }) => CustomTransportStrategy,
+) {
+  const port = await freePort();
+  const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
+  const microservice = moduleRef.createNestMicroservice<MicroserviceOptions>(
+    server
+      ? { strategy: server({ host: LOOPBACK, port }), logger: false }
+      : { transport: Transport.TCP, options: { host: LOOPBACK, port }, logger: false },
+  );
+  const client = ClientProxyFactory.create({
+    transport: Transport.TCP,
+    options: { host: LOOPBACK, port },
+  });
+  const close = async () => {
+    await client.close();
+    await microservice.close();
+  };
+  try {
+    await microservice.listen();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { microservice, client, close };
+}
 const redisBinary = redisServer.binary;
 
 describe('microservice handlers measured between two real processes', () => {
@@ -261,19 +294,8 @@ describe('microservice handlers measured between two real processes', () => {
       controllers: [Letters],
     })
     class LettersModule {}
-    const port = await freePort();
-    const moduleRef = await Test.createTestingModule({ imports: [LettersModule] }).compile();
-    const microservice = moduleRef.createNestMicroservice<MicroserviceOptions>({
-      transport: Transport.TCP,
-      options: { host: LOOPBACK, port },
-      logger: false,
-    });
-    const client = ClientProxyFactory.create({
-      transport: Transport.TCP,
-      options: { host: LOOPBACK, port },
-    });
+    const { microservice, client, close } = await startStandalone(LettersModule);
     try {
-      await microservice.listen();
       // Both handlers of one event pattern still run, and each run counts.
       client.emit('tick', {});
       await pollUntil(
@@ -300,8 +322,7 @@ describe('microservice handlers measured between two real processes', () => {
         valueOf(text, 'metrics_series_dropped_total', { metric: 'rpc_message_duration_seconds' }),
       ).toBe(2);
     } finally {
-      await client.close();
-      await microservice.close();
+      await close();
     }
   });
 
@@ -330,18 +351,11 @@ describe('microservice handlers measured between two real processes', () => {
     }
     @Module({ imports: [MetricsModule.forRoot()], controllers: [Prefixed] })
     class PrefixedModule {}
-    const port = await freePort();
-    const moduleRef = await Test.createTestingModule({ imports: [PrefixedModule] }).compile();
-    const microservice = moduleRef.createNestMicroservice<MicroserviceOptions>({
-      strategy: new PrefixServer({ host: LOOPBACK, port }),
-      logger: false,
-    });
-    const client = ClientProxyFactory.create({
-      transport: Transport.TCP,
-      options: { host: LOOPBACK, port },
-    });
+    const { microservice, client, close } = await startStandalone(
+      PrefixedModule,
+      (options) => new PrefixServer(options),
+    );
     try {
-      await microservice.listen();
       await expect(send(client, 'shelf.read', 'Dune')).resolves.toBe('shelved Dune');
       await expect(send(client, 'shelf.write', 'Emma')).resolves.toBe('shelved Emma');
       await expect(send(client, 'nope', {})).rejects.toBeDefined();
@@ -368,8 +382,7 @@ describe('microservice handlers measured between two real processes', () => {
       expect(counted('<unmatched>', 'event')).toBe(1);
       expect(sumOf(text, 'rpc_messages_total')).toBe(5);
     } finally {
-      await client.close();
-      await microservice.close();
+      await close();
     }
   });
 
