@@ -99,6 +99,44 @@ describe('GraphQL operations from hostile clients', () => {
     expect(text).not.toContain(name.slice(0, MAX_OPERATION_NAME_LENGTH + 1));
   });
 
+  it('counts no operation for a request Apollo refuses before it starts one, and answers each with 400', async () => {
+    const f = (fixture = await createGraphqlFixture());
+    const refused = [
+      { query: 42 },
+      {},
+      [],
+      [null, 1],
+      { query: '{ books { id } }', variables: MARK },
+      { query: '{ books { id } }', operationName: 42 },
+      { query: '{ books { id } }', extensions: 7 },
+    ];
+    for (const body of refused) {
+      const response = await f.post(body).expect(400);
+      expect(JSON.stringify(response.body)).toContain('BAD_REQUEST');
+    }
+    // Not JSON: the body parser refuses it before Apollo's middleware (see README on such bodies).
+    await f.post(`{ ${MARK}`).expect(400);
+    // 2,000 aliased fields are one operation.
+    const aliases = Array.from({ length: 2000 }, (_, i) => `${MARK}${i}: books { id }`).join(' ');
+    expect(
+      Object.keys((await f.post({ query: `{ ${aliases} }` }).expect(200)).body.data),
+    ).toHaveLength(2000);
+
+    const text = await scrapeWhen(f, refused.length + 2);
+    expect(samplesOf(text, OPERATIONS)).toEqual([
+      expect.objectContaining({
+        labels: { operation_type: 'query', operation_name: '<anonymous>', status: 'success' },
+        value: 1,
+      }),
+    ]);
+    const requests = (endpoint: string, status: string) =>
+      valueOf(text, 'http_requests_total', { method: 'POST', endpoint, status_code: status });
+    expect(requests('/graphql', '400')).toBe(refused.length);
+    expect(requests('<unmatched>', '400')).toBe(1);
+    expect(requests('/graphql', '200')).toBe(1);
+    expect(text).not.toContain(MARK);
+  });
+
   it('holds 5,000 distinct operation names to maxSeriesPerMetric and counts every one it drops', async () => {
     // Operation names are not mapped to <other>: each distinct name is a label set, and the series
     // cap admits the first `cap` of them and drops (and counts) the observations of the rest.
