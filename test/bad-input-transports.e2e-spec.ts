@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
+import { createClient } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import { connect, type Socket as TcpSocket } from 'node:net';
 import { firstValueFrom } from 'rxjs';
@@ -26,7 +27,7 @@ import {
   WsNotesGateway,
 } from './fixtures/websocket-app.js';
 import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
-import { LOOPBACK } from './support/loopback.js';
+import { listenAppOnLoopback, LOOPBACK } from './support/loopback.js';
 import { FAST_POLL, pollUntil } from './support/poll.js';
 
 /** Every value a client sends carries this, so any of it reaching a label is easy to spot. */
@@ -135,6 +136,51 @@ describe('GraphQL operations from hostile clients', () => {
     expect(requests('<unmatched>', '400')).toBe(1);
     expect(requests('/graphql', '200')).toBe(1);
     expect(text).not.toContain(MARK);
+  });
+
+  it('over graphql-ws: counts no malformed message, and cuts a 100 kB operation name', async () => {
+    const f = (fixture = await createGraphqlFixture({
+      graphql: { subscriptions: { 'graphql-ws': true } },
+    }));
+    const url = `${(await listenAppOnLoopback(f.app)).replace('http', 'ws')}/graphql`;
+    // graphql-ws closes the connection: 4400 for a message that is not JSON, 4401 for a subscribe
+    // before connection_init.
+    await expect(closeCodeAfter(url, `${MARK} not json`)).resolves.toBe(4400);
+    const subscribe = { id: '1', type: 'subscribe', payload: { query: '{ books { id } }' } };
+    await expect(closeCodeAfter(url, JSON.stringify(subscribe))).resolves.toBe(4401);
+
+    const name = huge('x');
+    const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      for (const query of [
+        `subscription ${name} { shelfTour { id } }`,
+        `subscription ${name} { nope }`,
+      ]) {
+        await new Promise<void>((resolve) => {
+          client.subscribe(
+            { query },
+            { next: () => undefined, error: () => resolve(), complete: resolve },
+          );
+        });
+      }
+    } finally {
+      await client.dispose();
+    }
+    const text = await pollUntil(
+      'both operations to be counted',
+      async () => {
+        const current = await f.scrape();
+        return sumOf(current, OPERATIONS) === 2 ? current : undefined;
+      },
+      FAST_POLL,
+    );
+    const cut = `${name.slice(0, MAX_OPERATION_NAME_LENGTH)}…`;
+    const subscription = (status: string) =>
+      valueOf(text, OPERATIONS, { operation_type: 'subscription', operation_name: cut, status });
+    expect(subscription('success')).toBe(1);
+    expect(subscription('error')).toBe(1);
+    expect(samplesOf(text, OPERATIONS)).toHaveLength(2);
+    expect(text).not.toContain(name.slice(0, MAX_OPERATION_NAME_LENGTH + 1));
   });
 
   it('holds 5,000 distinct operation names to maxSeriesPerMetric and counts every one it drops', async () => {
@@ -312,6 +358,16 @@ describe('microservice messages from hostile clients, between two real processes
     });
   }
 });
+
+/** Opens a graphql-ws connection, sends `message` as it is, and resolves with the close code. */
+function closeCodeAfter(url: string, message: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, 'graphql-transport-ws');
+    socket.on('open', () => socket.send(message));
+    socket.on('error', reject);
+    socket.on('close', (code) => resolve(code));
+  });
+}
 
 /** A frame of Nest's TCP transport: the JSON text's length, `#`, the text. */
 function frame(json: string): string {
