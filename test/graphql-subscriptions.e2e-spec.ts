@@ -33,9 +33,10 @@ async function start(subscriptions: object = { subscriptions: { 'graphql-ws': tr
 /** Every result of one operation, and how it ended: `complete`, or the error the client got. */
 function run(graphqlWs: Client, query: string): Promise<{ results: unknown[]; error?: unknown }> {
   const results: unknown[] = [];
+  const operationName = /^\w+ (\w+)/.exec(query)?.[1];
   return new Promise((resolve) => {
     graphqlWs.subscribe(
-      { query },
+      { query, operationName },
       {
         next: (result) => results.push(result),
         error: (error) => resolve({ results, error }),
@@ -129,6 +130,41 @@ describe('GraphQL operations over graphql-ws', () => {
     const text = await scrapeWhen(f, 2);
     expect(valueOf(text, OPERATIONS, operation('subscription', 'Watch', 'success'))).toBe(2);
     expect(sumOf(text, DURATION_COUNT)).toBe(2);
+  });
+
+  it("runs the app's own graphql-ws hooks as before, with their results", async () => {
+    const seen: string[] = [];
+    const { GraphQLError } = await import('graphql');
+    const { f, connect } = await start({
+      subscriptions: {
+        'graphql-ws': {
+          onSubscribe: (_ctx: unknown, _id: unknown, payload: { operationName?: string }) => {
+            seen.push(`subscribe ${payload.operationName}`);
+            // The app refuses this one itself.
+            if (payload.operationName === 'Refused') return [new GraphQLError('not allowed')];
+            return undefined;
+          },
+          onNext: async () => {
+            seen.push('next');
+            return { data: { replaced: true } };
+          },
+          onComplete: () => {
+            seen.push('complete');
+          },
+        },
+      },
+    });
+    const graphqlWs = connect();
+    await expect(
+      run(graphqlWs, 'query Shelf { books { id } }').then(({ results }) => results),
+    ).resolves.toEqual([{ data: { replaced: true } }]);
+    const refused = await run(graphqlWs, 'query Refused { books { id } }');
+    expect(refused.error).toEqual([expect.objectContaining({ message: 'not allowed' })]);
+    expect(seen).toEqual(['subscribe Shelf', 'next', 'complete', 'subscribe Refused']);
+
+    const text = await scrapeWhen(f, 2);
+    expect(valueOf(text, OPERATIONS, operation('query', 'Shelf', 'success'))).toBe(1);
+    expect(valueOf(text, OPERATIONS, operation('query', 'Refused', 'error'))).toBe(1);
   });
 
   it('counts a document the server cannot parse as <invalid>, and keeps serving others', async () => {
