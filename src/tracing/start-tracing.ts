@@ -6,7 +6,10 @@
  */
 import { createRequire } from 'node:module';
 
-/** Stops tracing: ends the provider and unregisters the global tracer. */
+/**
+ * Stops tracing: removes the instrumentation's patches, shuts the provider down and unregisters the
+ * global tracer, context manager and propagator, so that tracing can be started again.
+ */
 export type StopTracing = () => Promise<void>;
 
 /**
@@ -32,7 +35,7 @@ export function parseTracingFlag(raw: string | undefined): boolean {
  */
 export async function startTracing(): Promise<StopTracing> {
   const [
-    { trace },
+    { context, propagation, trace },
     { AlwaysOnSampler, NodeTracerProvider, ParentBasedSampler },
     { HttpInstrumentation },
   ] = await Promise.all([
@@ -66,5 +69,7 @@ export async function startTracing(): Promise<StopTracing> {
     instrumentation.disable();
     await provider.shutdown();
     trace.disable();
+    context.disable();
+    propagation.disable();
   };
 }
