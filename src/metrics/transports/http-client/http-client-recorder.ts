@@ -264,7 +264,7 @@ export class HttpClientRecorder {
     let label = this.statusLabels.get(status);
     if (label === undefined) {
       label = this.options.groupStatusCodes ? `${Math.floor(status / 100)}xx` : String(status);
-      // Any number can arrive here; a thousand distinct ones hold the few real statuses many times.
+      // Bounded against a peer answering odd statuses; real ones are a few dozen.
       if (this.statusLabels.size < MAX_CACHED_STATUSES) this.statusLabels.set(status, label);
     }
     return label;
