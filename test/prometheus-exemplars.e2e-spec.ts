@@ -1,21 +1,21 @@
 /**
  * Exemplars end to end: a real Prometheus with its exemplar storage on scrapes the demo service,
  * started as `npm start` starts it with `OTEL_TRACING=true` (an OpenTelemetry SDK tracer and the HTTP
- * instrumentation in its process), and its `/api/v1/query_exemplars` returns the trace the test
- * started with its `traceparent` header, linked to the server span the demo names in its
- * `traceresponse` header. A second demo without tracing, scraped by the same Prometheus, leaves no
- * exemplar there.
+ * instrumentation in its process), on Express and on Fastify, and its `/api/v1/query_exemplars`
+ * returns the trace the test started with its `traceparent` header, linked to the server span the
+ * demo names in its `traceresponse` header. A demo without tracing, scraped by the same Prometheus,
+ * leaves no exemplar there.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { buildDemo, startDemo, type DemoService } from './support/demo-service.js';
-import { freePort } from './support/loopback.js';
 import type { NodeBuild } from './support/node-build.js';
 import { pollUntil } from './support/poll.js';
 import { startPrometheus, type PrometheusServer } from './support/prometheus-server.js';
 import { describeWithBinary, PROMETHEUS_INSTALL_HINT } from './support/promtool.js';
 
 const TRACED_JOB = 'demo-traced';
+const TRACED_FASTIFY_JOB = 'demo-traced-fastify';
 const UNTRACED_JOB = 'demo-untraced';
 const OPENMETRICS_ACCEPT = 'application/openmetrics-text; version=1.0.0';
 /** W3C Trace Context Level 2: `00-<trace id>-<id of the server's span>-<flags>`. */
@@ -41,19 +41,21 @@ describeWithBinary(
   (binary) => {
     let build: NodeBuild | undefined;
     let traced: DemoService | undefined;
+    let tracedFastify: DemoService | undefined;
     let untraced: DemoService | undefined;
     let prometheus: PrometheusServer | undefined;
 
     beforeAll(async () => {
       build = await buildDemo();
-      const [tracedPort, untracedPort] = [await freePort(), await freePort()];
-      [traced, untraced] = await Promise.all([
-        startDemo(build, { port: tracedPort, env: { OTEL_TRACING: 'true' } }),
-        startDemo(build, { port: untracedPort, env: { OTEL_TRACING: '' } }),
+      [traced, tracedFastify, untraced] = await Promise.all([
+        startDemo(build, { env: { OTEL_TRACING: 'true' } }),
+        startDemo(build, { env: { OTEL_TRACING: 'true', HTTP_ADAPTER: 'fastify' } }),
+        startDemo(build, { env: { OTEL_TRACING: '' } }),
       ]);
       prometheus = await startPrometheus(binary, {
         targets: [
           { job: TRACED_JOB, address: traced.address },
+          { job: TRACED_FASTIFY_JOB, address: tracedFastify.address },
           { job: UNTRACED_JOB, address: untraced.address },
         ],
         features: ['exemplar-storage'],
@@ -63,6 +65,7 @@ describeWithBinary(
     afterAll(async () => {
       await prometheus?.stop();
       await traced?.stop();
+      await tracedFastify?.stop();
       await untraced?.stop();
       await build?.remove();
     });
@@ -111,37 +114,43 @@ describeWithBinary(
         { attempts: 100, intervalMs: 200 },
       );
 
-    it('returns the trace id of a request the test sent, linked to the server span, for http_request_duration_seconds_bucket', async () => {
-      const sent = newTrace(true);
-      const traceresponse = await get(traced!, '/users/1', sent.header);
-      // The instrumentation's server span continues the sent trace as a child of the sent span.
-      const [, traceId, serverSpanId, flags] = traceresponse?.match(TRACERESPONSE) ?? [];
-      expect({ traceId, flags }).toEqual({ traceId: sent.traceId, flags: '01' });
-      expect(serverSpanId).not.toBe(sent.parentId);
+    it.each([
+      ['Express', TRACED_JOB, () => traced!],
+      ['Fastify', TRACED_FASTIFY_JOB, () => tracedFastify!],
+    ])(
+      'returns the trace id of a request the test sent, linked to the server span, for http_request_duration_seconds_bucket (%s)',
+      async (_platform, job, demo) => {
+        const sent = newTrace(true);
+        const traceresponse = await get(demo(), '/users/1', sent.header);
+        // The instrumentation's server span continues the sent trace as a child of the sent span.
+        const [, traceId, serverSpanId, flags] = traceresponse?.match(TRACERESPONSE) ?? [];
+        expect({ traceId, flags }).toEqual({ traceId: sent.traceId, flags: '01' });
+        expect(serverSpanId).not.toBe(sent.parentId);
 
-      const series = await waitForTrace(
-        `http_request_duration_seconds_bucket{job="${TRACED_JOB}",endpoint="/users/:id"}`,
-        sent.traceId,
-      );
-      expect(series).toHaveLength(1);
-      const [{ seriesLabels, exemplars }] = series;
-      expect(seriesLabels).toMatchObject({ method: 'GET', endpoint: '/users/:id' });
-      const exemplar = exemplars.find((e) => e.labels.trace_id === sent.traceId)!;
-      expect(exemplar.labels).toEqual({ trace_id: sent.traceId, span_id: serverSpanId });
-      // The observed duration lies in the bucket that carries it.
-      const bound = seriesLabels.le === '+Inf' ? Infinity : Number(seriesLabels.le);
-      expect(Number(exemplar.value)).toBeLessThanOrEqual(bound);
+        const series = await waitForTrace(
+          `http_request_duration_seconds_bucket{job="${job}",endpoint="/users/:id"}`,
+          sent.traceId,
+        );
+        expect(series).toHaveLength(1);
+        const [{ seriesLabels, exemplars }] = series;
+        expect(seriesLabels).toMatchObject({ method: 'GET', endpoint: '/users/:id' });
+        const exemplar = exemplars.find((e) => e.labels.trace_id === sent.traceId)!;
+        expect(exemplar.labels).toEqual({ trace_id: sent.traceId, span_id: serverSpanId });
+        // The observed duration lies in the bucket that carries it.
+        const bound = seriesLabels.le === '+Inf' ? Infinity : Number(seriesLabels.le);
+        expect(Number(exemplar.value)).toBeLessThanOrEqual(bound);
 
-      const counts = await waitForTrace(
-        `http_requests_total{job="${TRACED_JOB}",endpoint="/users/:id"}`,
-        sent.traceId,
-      );
-      expect(counts.map((s) => s.seriesLabels.status_code)).toEqual(['200']);
-      expect(counts[0].exemplars.find((e) => e.labels.trace_id === sent.traceId)).toMatchObject({
-        labels: { trace_id: sent.traceId, span_id: serverSpanId },
-        value: '1',
-      });
-    });
+        const counts = await waitForTrace(
+          `http_requests_total{job="${job}",endpoint="/users/:id"}`,
+          sent.traceId,
+        );
+        expect(counts.map((s) => s.seriesLabels.status_code)).toEqual(['200']);
+        expect(counts[0].exemplars.find((e) => e.labels.trace_id === sent.traceId)).toMatchObject({
+          labels: { trace_id: sent.traceId, span_id: serverSpanId },
+          value: '1',
+        });
+      },
+    );
 
     it('stores no exemplar for a request whose trace is not sampled', async () => {
       const sampled = newTrace(true);
