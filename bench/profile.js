@@ -3,7 +3,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { load } from './lib/load.js';
+import { GRAPHQL_MIX, REQUEST_MIX, load } from './lib/load.js';
 import { ServerProcess } from './lib/server-process.js';
 
 const [setup = 'instrumentator', seconds = '10'] = process.argv.slice(2);
@@ -13,8 +13,9 @@ try {
     nodeOptions: ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${directory}`],
   });
   try {
-    await load(server, 2);
-    const result = await load(server, Number(seconds));
+    const mix = setup.startsWith('graphql-') ? GRAPHQL_MIX : REQUEST_MIX;
+    await load(server, 2, mix);
+    const result = await load(server, Number(seconds), mix);
     console.log(`${setup}: ${result.throughput.toFixed(0)} req/s under the profiler`);
   } finally {
     await server.stop();

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=throughput,graphql,scrape,cardinality,decorators,paired,features]`
+// `npm run bench [-- --quick] [-- --only=throughput,graphql,scrape,cardinality,decorators,outbound,paired,features]`
 // Builds the library, then measures every setup in its own server process on 127.0.0.1, driven from
 // this process. A full run writes bench/RESULTS.md; a quick or partial one only prints.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -296,19 +296,25 @@ async function snapshot(server) {
   };
 }
 
+/** Runs a measuring script of bench/ in a process of its own and returns the JSON it prints last. */
+function runMeasurement(script) {
+  const output = execFileSync(process.execPath, [script, ...(quick ? ['--quick'] : [])], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 600_000,
+  });
+  return JSON.parse(output.trim().split('\n').pop());
+}
+
 function measureDecorators() {
   log('decorator cost');
-  const output = execFileSync(
-    process.execPath,
-    ['bench/decorator-cost.js', ...(quick ? ['--quick'] : [])],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      timeout: 300_000,
-    },
-  );
-  return JSON.parse(output.trim().split('\n').pop());
+  return runMeasurement('bench/decorator-cost.js');
+}
+
+function measureOutbound() {
+  log('outbound call cost');
+  return runMeasurement('bench/outbound-cost.js');
 }
 
 function machine() {
@@ -332,7 +338,7 @@ function table(header, rows) {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-function report({ throughput, graphql, scrape, cardinality, decorators }) {
+function report({ throughput, graphql, scrape, cardinality, decorators, outbound }) {
   const sections = [];
   if (throughput) {
     const { rows, aheadOfPeers, roundCount } = throughput;
@@ -500,11 +506,47 @@ function report({ throughput, graphql, scrape, cardinality, decorators }) {
       ),
     );
   }
-  sections.push('### Targets', targets({ throughput, graphql, scrape, cardinality, decorators }));
+  if (outbound) {
+    const range = ({ median, min, max }) => `${fixed(median)} (${fixed(min)} to ${fixed(max)})`;
+    const row = (client, result) => [
+      client,
+      fixed(result.offUs),
+      fixed(result.subscribedUs),
+      fixed(result.onUs),
+      range(result.addedUs),
+      range(result.subscribingUs),
+      range(result.handlersUs),
+      range(result.addedMeanUs),
+    ];
+    sections.push(
+      `### Outbound call cost (process CPU µs per call, ${outbound.rounds} rounds of ${outbound.calls} calls in each state)`,
+      table(
+        [
+          'client',
+          'off',
+          'no-op subscribers',
+          'recorder on',
+          'added by the recorder (min to max)',
+          "of it, Node's publishing",
+          "of it, the recorder's handlers",
+          'added, by the means',
+        ],
+        [row('fetch', outbound.fetch), row('http.request', outbound.httpRequest)],
+      ),
+      'One process: a local upstream, and a running MetricsModule whose outbound recorder is off, replaced by subscribers ' +
+        'that do nothing, or on, taking turns in blocks of 50 calls (the first 5 after each switch not counted). ' +
+        "Medians over the rounds of each round's per-call median " +
+        `(the last column: of each round's mean, GC pauses included, and noisier). ${outbound.countedCalls} calls made while recording, all counted.`,
+    );
+  }
+  sections.push(
+    '### Targets',
+    targets({ throughput, graphql, scrape, cardinality, decorators, outbound }),
+  );
   return sections.join('\n\n');
 }
 
-function targets({ throughput, graphql, scrape, cardinality, decorators }) {
+function targets({ throughput, graphql, scrape, cardinality, decorators, outbound }) {
   const lines = [];
   const check = (met, text) => lines.push(`- ${met ? 'met' : '**not met**'}: ${text}`);
   const graphqlOurs = graphql?.rows.find((row) => row.setup === 'graphql-instrumentator');
@@ -588,6 +630,13 @@ function targets({ throughput, graphql, scrape, cardinality, decorators }) {
       `decorator under 1 µs per async call (${fixed(decorators.async.addedNs)} ns)`,
     );
   }
+  if (outbound) {
+    const { fetch, httpRequest } = outbound;
+    check(
+      Math.max(fetch.addedUs.median, httpRequest.addedUs.median) < 2,
+      `outbound instrumentation under 2 µs of CPU per call (fetch ${fixed(fetch.addedUs.median)}, http.request ${fixed(httpRequest.addedUs.median)} µs)`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -609,6 +658,7 @@ async function main() {
   if (runs('scrape')) results.scrape = await measureScrapeCost();
   if (runs('cardinality')) results.cardinality = await probeCardinality();
   if (runs('decorators')) results.decorators = measureDecorators();
+  if (runs('outbound')) results.outbound = measureOutbound();
   if (runs('paired'))
     results.paired = await measurePaired({ rounds: quick ? 8 : 20, seconds: 1, log });
   // The feature costs: each pair in its own rounds, at most two restarts per pair.

@@ -1,12 +1,20 @@
 import { Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { ConfigModule, ConfigService } from '@nestjs/config';
 import { createApp } from './app.factory.js';
 import { startMicroservice } from './rpc/start-microservice.js';
+import { parseTracingFlag, startTracing } from './tracing/start-tracing.js';
 
 const DEFAULT_PORT = 3000;
 const DEFAULT_HOST = '0.0.0.0';
 
 async function bootstrap(): Promise<void> {
+  // OTEL_TRACING may live in .env, which AppModule's ConfigModule.forRoot() copies into process.env.
+  await ConfigModule.envVariablesLoaded;
+  if (parseTracingFlag(process.env.OTEL_TRACING)) {
+    // Before the app exists, so that its first request already runs in a server span.
+    await startTracing();
+    Logger.log('OpenTelemetry tracing on (OTEL_TRACING=true)', 'Bootstrap');
+  }
   const app = await createApp();
   // Lets SIGTERM from an orchestrator run the shutdown hooks: drain the email queue, close the DB.
   app.enableShutdownHooks();

@@ -1,14 +1,19 @@
 /**
  * Exemplars from a real OpenTelemetry SDK tracer, in-process: which trace and span each observation
  * links to, over concurrent keep-alive requests, with unsampled traces, after observations without a
- * span, and that an app without a tracer exposes exactly what it exposes with exemplars off, on both
- * HTTP platforms.
+ * span, with OpenTelemetry's HTTP instrumentation as the demo sets it up, and that an app without a
+ * tracer exposes exactly what it exposes with exemplars off, on both HTTP platforms.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { randomBytes } from 'node:crypto';
+import { Module } from 'node:module';
 import type { MetricsModuleOptions } from '../src/metrics/index.js';
+import {
+  startTracing as startDemoTracing,
+  type StopTracing,
+} from '../src/tracing/start-tracing.js';
 import {
   createTracedApp,
   HANDLER_SPAN_ID_HEADER,
@@ -255,34 +260,6 @@ describe.each(PLATFORMS)('on %s', (platform) => {
       ).toEqual([{ trace_id: traceId, span_id: response.headers.get(HANDLER_SPAN_ID_HEADER) }]);
     });
 
-    it('links to the server span when it starts around the request event, as the HTTP instrumentation does', async () => {
-      const instrumented = await createTracedApp({
-        platform,
-        metrics: { defaultMetrics: false },
-        serverSpans: 'request-event',
-      });
-      try {
-        const instrumentedBase = await listenAppOnLoopback(instrumented);
-        const { traceId, traceparent } = newTrace();
-        const response = await fetch(`${instrumentedBase}/nested`, { headers: { traceparent } });
-        await response.text();
-        const text = await scrapeWhenCounted(instrumentedBase, '/nested', 1);
-        const serverSpan = response.headers.get(SPAN_ID_HEADER);
-        expect(serverSpan).not.toBe(response.headers.get(HANDLER_SPAN_ID_HEADER));
-        expect(
-          exemplarIds([
-            ...withExemplars(text, 'http_requests_total', { endpoint: '/nested' }),
-            ...withExemplars(text, 'http_request_duration_seconds_bucket', { endpoint: '/nested' }),
-          ]),
-        ).toEqual([
-          { trace_id: traceId, span_id: serverSpan },
-          { trace_id: traceId, span_id: serverSpan },
-        ]);
-      } finally {
-        await instrumented.close();
-      }
-    });
-
     it('adds no exemplar when the option is false', async () => {
       const quiet = await createTracedApp({
         platform,
@@ -297,6 +274,79 @@ describe.each(PLATFORMS)('on %s', (platform) => {
       } finally {
         await quiet.close();
       }
+    });
+  });
+});
+
+describe("with OpenTelemetry's HTTP instrumentation, as the demo runs it with OTEL_TRACING=true", () => {
+  let stop: StopTracing;
+  let app: INestApplication;
+  let base: string;
+
+  beforeAll(async () => {
+    stop = await startDemoTracing();
+    // The instrumentation patches `http` when it is next required through Node's require. Jest
+    // replaces `createRequire` (which the demo uses) with its own module registry; a Module of Node's
+    // own requires it the way Node does.
+    new Module('http-instrumentation').require('node:http');
+    app = await createTracedApp({ metrics: { defaultMetrics: false } });
+    base = await listenAppOnLoopback(app);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await stop?.();
+  });
+
+  /** GETs `path` in a new sampled trace; the server span is the one `traceresponse` names. */
+  async function getTraced(path: string) {
+    const { traceId, traceparent } = newTrace();
+    const response = await fetch(`${base}${path}`, { headers: { traceparent } });
+    await response.text();
+    const [, tracedId, serverSpan] =
+      /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(response.headers.get('traceresponse') ?? '') ??
+      [];
+    expect(tracedId).toBe(traceId);
+    return { traceId, serverSpan, handlerSpan: response.headers.get(HANDLER_SPAN_ID_HEADER) };
+  }
+
+  it("links the HTTP metrics to the instrumentation's server span, not to a span the handler ends the response in", async () => {
+    const { traceId, serverSpan, handlerSpan } = await getTraced('/nested');
+    expect(handlerSpan).toMatch(/^[0-9a-f]{16}$/);
+    expect(handlerSpan).not.toBe(serverSpan);
+    const text = await scrapeWhenCounted(base, '/nested', 1);
+    const series = { endpoint: '/nested' };
+    expect(
+      exemplarIds([
+        ...withExemplars(text, 'http_requests_total', series),
+        ...withExemplars(text, 'http_request_duration_seconds_bucket', series),
+      ]),
+    ).toEqual([
+      { trace_id: traceId, span_id: serverSpan },
+      { trace_id: traceId, span_id: serverSpan },
+    ]);
+  });
+
+  it("links each decorator's duration in a handler to the server span", async () => {
+    const { traceId, serverSpan } = await getTraced('/items/7');
+    const text = await scrapeWhenCounted(base, '/items/:id', 1);
+    const request = [{ trace_id: traceId, span_id: serverSpan }];
+    const linked = (name: string, labels: Record<string, string> = {}) =>
+      exemplarIds(withExemplars(text, name, labels));
+    expect({
+      http_requests_total: linked('http_requests_total', { endpoint: '/items/:id' }),
+      database_operation_duration_seconds_bucket: linked(
+        'database_operation_duration_seconds_bucket',
+      ),
+      external_api_call_duration_seconds_bucket: linked(
+        'external_api_call_duration_seconds_bucket',
+      ),
+      background_task_duration_seconds_bucket: linked('background_task_duration_seconds_bucket'),
+    }).toEqual({
+      http_requests_total: request,
+      database_operation_duration_seconds_bucket: request,
+      external_api_call_duration_seconds_bucket: request,
+      background_task_duration_seconds_bucket: request,
     });
   });
 });

@@ -1,23 +1,11 @@
 // The feature costs (`--only=features`): exemplars, outbound metrics and request-derived labels, each
 // against the same app without it, in its own interleaved rounds (run.js's measureThroughput).
-import { createServer } from 'node:http';
 import { FEATURE_PAIRS, SETUP_LABELS } from '../setups.js';
 import { REQUEST_MIX, TENANT_MIX, UPSTREAM_MIX } from './load.js';
 import { median } from './stats.js';
+import { startUpstream } from './upstream.js';
 
 const MIXES = { default: REQUEST_MIX, upstream: UPSTREAM_MIX, tenant: TENANT_MIX };
-
-/** The local upstream the upstream setups call: a node:http server on 127.0.0.1 in the runner. */
-async function startUpstream() {
-  const body = JSON.stringify({ items: [1, 2, 3], source: 'upstream' });
-  const server = createServer((request, response) => {
-    response.setHeader('content-type', 'application/json');
-    response.end(body);
-  });
-  server.keepAliveTimeout = 60_000;
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
-}
 
 /** Measures every pair of FEATURE_PAIRS with `measureThroughput(pair, mix, epochs)`. */
 export async function measureFeatures(measureThroughput, epochs) {

@@ -9,6 +9,7 @@ import type { ResolvedMetricsOptions } from '../../interfaces/metrics-module-opt
 import type { InstrumentationErrors } from '../../recording/instrumentation-errors.js';
 import { createGraphqlMetricSet } from './graphql-metrics.js';
 import { GraphqlOperationRecorder } from './graphql-operation-recorder.js';
+import { measureGraphqlWs, type GraphqlWsOptions } from './graphql-ws-hooks.js';
 
 interface GraphqlDriver {
   mergeDefaultOptions(options: object, ...rest: unknown[]): Promise<DriverOptions>;
@@ -19,6 +20,8 @@ interface DriverOptions {
   plugins?: unknown[];
   resolvers?: unknown;
   transformResolvers?: (resolvers: object) => unknown;
+  installSubscriptionHandlers?: boolean;
+  subscriptions?: { 'graphql-ws'?: GraphqlWsOptions | boolean; [transport: string]: unknown };
 }
 
 type NestModule = { metatype?: { name?: string }; providers: Map<unknown, { instance?: unknown }> };
@@ -63,7 +66,11 @@ export async function instrumentGraphql(
     );
     for (const metric of Object.values(metrics)) if (metric) protect(metric);
     const recorder = new GraphqlOperationRecorder(metrics, options.maxSeriesPerMetric, errors);
-    extendDriverOptions(driver, recorder, options.graphqlResolverDuration);
+    // graphql is a dependency of @nestjs/graphql, so it is there whenever GraphQLModule is.
+    const { parse } = await import('graphql');
+    extendDriverOptions(driver, recorder, options.graphqlResolverDuration, (graphqlWs) =>
+      measureGraphqlWs(graphqlWs, recorder, parse, errors),
+    );
   } catch (error) {
     context.errors.report('the GraphQL setup', error);
   }
@@ -99,6 +106,7 @@ function extendDriverOptions(
   driver: GraphqlDriver,
   recorder: GraphqlOperationRecorder,
   timeResolvers: boolean,
+  measureWebSocket: (graphqlWs: GraphqlWsOptions) => GraphqlWsOptions,
 ): void {
   if (driver.instance !== undefined) {
     throw new Error('the Apollo server had already started, so its operations are not measured');
@@ -112,6 +120,17 @@ function extendDriverOptions(
       merged.transformResolvers = (resolvers) => {
         recorder.useResolvers(resolvers, merged.resolvers);
         return transform ? transform(resolvers) : resolvers;
+      };
+    }
+    // The Apollo driver serves graphql-ws when `subscriptions` names it, and by default with
+    // `installSubscriptionHandlers`; `merged.subscriptions` is already the driver's own copy.
+    const graphqlWs =
+      merged.subscriptions?.['graphql-ws'] ??
+      (merged.installSubscriptionHandlers && !merged.subscriptions ? true : undefined);
+    if (graphqlWs) {
+      merged.subscriptions = {
+        ...merged.subscriptions,
+        'graphql-ws': measureWebSocket(graphqlWs === true ? {} : graphqlWs),
       };
     }
     return merged;

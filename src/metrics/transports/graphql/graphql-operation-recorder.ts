@@ -1,4 +1,7 @@
-/** Records GraphQL operations from Apollo Server's request lifecycle, as a plugin of that server. */
+/**
+ * Records GraphQL operations: from Apollo Server's request lifecycle, as a plugin of that server, and
+ * from the graphql-ws hooks (graphql-ws-hooks.ts) for operations sent over WebSocket.
+ */
 import { performance } from 'node:perf_hooks';
 import { exceptionTypeOf } from '../http/request-state.js';
 import type { CounterSeries, HistogramSeries } from '../../recording/buffered-series.js';
@@ -43,9 +46,42 @@ interface FieldResolverParams {
   readonly info?: { readonly fieldName?: string; readonly parentType?: { readonly name?: string } };
 }
 
-/** An Apollo Server plugin, typed structurally so that this file loads without @apollo/server. */
+/**
+ * An Apollo Server plugin, typed structurally so that this file loads without @apollo/server. Its
+ * hooks return plain values: Apollo awaits every hook's result, and a value needs no promise of ours.
+ */
 export interface ApolloMetricsPlugin {
-  requestDidStart(): Promise<object>;
+  requestDidStart(): object;
+}
+
+/**
+ * The listener of one operation: its start time and the recorder, with the hook on the prototype, so
+ * that an operation allocates this one small object and no closure.
+ */
+class OperationListener {
+  constructor(
+    private readonly recorder: GraphqlOperationRecorder,
+    private readonly startedAt: number,
+  ) {}
+
+  willSendResponse(context: RequestContext): void {
+    this.recorder.record(context, (performance.now() - this.startedAt) / 1000);
+  }
+}
+
+/** The same, when resolvers are timed. */
+class TimingOperationListener extends OperationListener {
+  constructor(
+    recorder: GraphqlOperationRecorder,
+    startedAt: number,
+    private readonly executionListener: object,
+  ) {
+    super(recorder, startedAt);
+  }
+
+  executionDidStart(): object {
+    return this.executionListener;
+  }
 }
 
 /**
@@ -54,7 +90,15 @@ export interface ApolloMetricsPlugin {
  * resolvers the app declares in `graphql_resolver_duration_seconds`.
  */
 export class GraphqlOperationRecorder {
-  private readonly operations: SeriesCache<OutcomeSeries>;
+  /** Series by operation type, then name: two lookups, no key to build. At most `capacity` in all. */
+  private readonly operations = new Map<string, Map<string, OutcomeSeries>>();
+  private keptOperations = 0;
+  /**
+   * The series of each operation node Apollo resolved. Apollo's document cache hands the same parsed
+   * document, and so the same node, to every request with the same text: one lookup by identity.
+   * Entries go with the documents Apollo evicts.
+   */
+  private readonly byOperationNode = new WeakMap<OperationNode, OutcomeSeries>();
   private readonly exceptions: SeriesCache<CounterSeries>;
   private readonly resolvers?: SeriesCache<HistogramSeries>;
   /** Field names with a resolver of the app's own, by parent type. */
@@ -62,17 +106,9 @@ export class GraphqlOperationRecorder {
 
   constructor(
     private readonly metrics: GraphqlMetricSet,
-    capacity: number,
+    private readonly capacity: number,
     private readonly errors: InstrumentationErrors,
   ) {
-    this.operations = new SeriesCache(
-      ([operation_type, operation_name]) =>
-        outcomeSeries(metrics.operationsTotal, metrics.operationDuration, {
-          operation_type,
-          operation_name,
-        }),
-      capacity,
-    );
     this.exceptions = new SeriesCache(
       ([exception_type, operation_type, operation_name]) =>
         counterSeries(metrics.exceptionsTotal, { exception_type, operation_type, operation_name }),
@@ -112,33 +148,62 @@ export class GraphqlOperationRecorder {
 
   /** The plugin to hand to Apollo Server; one listener object per operation. */
   plugin(): ApolloMetricsPlugin {
-    const willResolveField = this.resolvers !== undefined ? this.willResolveField : undefined;
-    const record = (context: RequestContext, seconds: number) => this.record(context, seconds);
+    if (this.resolvers === undefined) {
+      return { requestDidStart: () => new OperationListener(this, performance.now()) };
+    }
+    const executionListener = { willResolveField: this.willResolveField };
     return {
-      async requestDidStart() {
-        const startedAt = performance.now();
-        return {
-          executionDidStart: willResolveField ? async () => ({ willResolveField }) : undefined,
-          willSendResponse: async (context: RequestContext) =>
-            record(context, (performance.now() - startedAt) / 1000),
-        };
-      },
+      requestDidStart: () =>
+        new TimingOperationListener(this, performance.now(), executionListener),
     };
   }
 
-  private record(context: RequestContext, seconds: number): void {
+  /** @internal Called by each operation's listener once Apollo has the response. */
+  record(context: RequestContext, seconds: number): void {
     try {
-      const [operationType, operationName] = operationLabels(context);
-      const series = this.operations.get(operationType, operationName);
+      const node = context.operation;
+      const series =
+        (node !== undefined ? this.byOperationNode.get(node) : undefined) ??
+        this.operationSeries(context);
       (carriesErrors(context) ? series.failed : series.succeeded).inc();
       series.duration.observe(seconds);
-      for (const error of context.errors ?? []) {
-        const thrown = thrownByResolver(error);
-        if (thrown === undefined) continue;
-        this.exceptions.get(exceptionTypeOf(thrown), operationType, operationName).inc();
+      if (context.errors !== undefined && context.errors.length > 0) {
+        this.countExceptions(context, context.errors);
       }
     } catch (error) {
       this.errors.report('the GraphQL operation hook', error);
+    }
+  }
+
+  /**
+   * The series of the operation's labels, made on first use. Past `capacity` operations a series is
+   * made again on each call and kept nowhere, and the series cap behind it decides whether it records.
+   */
+  private operationSeries(context: RequestContext): OutcomeSeries {
+    const [operationType, operationName] = operationLabels(context);
+    let byName = this.operations.get(operationType);
+    let series = byName?.get(operationName);
+    if (series === undefined) {
+      series = outcomeSeries(this.metrics.operationsTotal, this.metrics.operationDuration, {
+        operation_type: operationType,
+        operation_name: operationName,
+      });
+      if (this.keptOperations >= this.capacity) return series;
+      if (byName === undefined) this.operations.set(operationType, (byName = new Map()));
+      byName.set(operationName, series);
+      this.keptOperations++;
+    }
+    if (context.operation !== undefined) this.byOperationNode.set(context.operation, series);
+    return series;
+  }
+
+  private countExceptions(context: RequestContext, errors: readonly unknown[]): void {
+    let labels: [type: string, name: string] | undefined;
+    for (const error of errors) {
+      const thrown = thrownByResolver(error);
+      if (thrown === undefined) continue;
+      labels ??= operationLabels(context);
+      this.exceptions.get(exceptionTypeOf(thrown), labels[0], labels[1]).inc();
     }
   }
 

@@ -78,12 +78,20 @@ interface CallSeries {
  */
 export class HttpClientRecorder {
   /**
-   * When each call in flight started, or {@link RECORDED} once counted; a WeakMap, so a call that never
-   * ends leaks nothing.
+   * The property under which this recorder keeps, on the request object itself (a `node:http`
+   * ClientRequest or an undici request), when a call in flight started, or {@link RECORDED} once
+   * counted. A property costs less per call than a WeakMap entry and goes with the request, so a call
+   * that never ends leaks nothing. A symbol of each recorder's own, so that two apps in one process
+   * each count every call.
    */
-  private readonly calls = new WeakMap<object, number | typeof RECORDED>();
+  private readonly callState = Symbol('outbound call');
   private readonly hosts: LabelValueCap;
-  private readonly callSeries = new Map<string, CallSeries>();
+  /**
+   * By host, method and status label: nested maps of label values the recorder already holds, so
+   * that finding a call's series builds no key string.
+   */
+  private readonly callSeries = new Map<string, Map<string, Map<string, CallSeries>>>();
+  private readonly statusLabels = new Map<number, string>();
   private readonly errorSeries = new Map<string, CounterSeries>();
   private readonly handlers: ReadonlyArray<[ChannelName, (message: unknown) => void]>;
   private subscribed = false;
@@ -162,7 +170,7 @@ export class HttpClientRecorder {
 
   private started(request: object | undefined): boolean {
     if (!request) return false;
-    this.calls.set(request, performance.now());
+    (request as TrackedCall)[this.callState] = performance.now();
     return true;
   }
 
@@ -206,9 +214,9 @@ export class HttpClientRecorder {
    * start for a `node:http` request whose host lookup fails at once.
    */
   private finish(request: object): number | typeof RECORDED | undefined {
-    const startedAt = this.calls.get(request);
+    const startedAt = (request as TrackedCall)[this.callState];
     if (startedAt === RECORDED) return RECORDED;
-    this.calls.set(request, RECORDED);
+    (request as TrackedCall)[this.callState] = RECORDED;
     // Checked here, not at the start: the Pushgateway pusher can only mark its request once created.
     return isExcludedFromClientMetrics(request) ? RECORDED : startedAt;
   }
@@ -230,20 +238,36 @@ export class HttpClientRecorder {
   }
 
   private seriesFor(method: string, host: string, status: string): CallSeries {
-    const key = `${method}\u0000${host}\u0000${status}`;
-    let series = this.callSeries.get(key);
+    let byMethod = this.callSeries.get(host);
+    if (!byMethod) {
+      byMethod = new Map();
+      this.callSeries.set(host, byMethod);
+    }
+    let byStatus = byMethod.get(method);
+    if (!byStatus) {
+      byStatus = new Map();
+      byMethod.set(method, byStatus);
+    }
+    let series = byStatus.get(status);
     if (!series) {
       series = {
         requests: counterSeries(this.metrics.requestsTotal, { method, host, status_code: status }),
         duration: histogramSeries(this.metrics.requestDuration, { method, host }),
       };
-      this.callSeries.set(key, series);
+      byStatus.set(status, series);
     }
     return series;
   }
 
+  /** The same string for every call with that status, so no label is built per call. */
   private statusLabel(status: number): string {
-    return this.options.groupStatusCodes ? `${Math.floor(status / 100)}xx` : String(status);
+    let label = this.statusLabels.get(status);
+    if (label === undefined) {
+      label = this.options.groupStatusCodes ? `${Math.floor(status / 100)}xx` : String(status);
+      // Bounded against a peer answering odd statuses; real ones are a few dozen.
+      if (this.statusLabels.size < MAX_CACHED_STATUSES) this.statusLabels.set(status, label);
+    }
+    return label;
   }
 }
 
@@ -255,6 +279,11 @@ const clientRequest: PeerReader = (request, error) =>
 
 /** State of a call that has been counted, or must never be. */
 const RECORDED = Symbol('recorded');
+
+/** A request as a recorder marks it, under the recorder's own symbol. */
+type TrackedCall = Record<symbol, number | typeof RECORDED | undefined>;
+
+const MAX_CACHED_STATUSES = 1000;
 
 /** `host` of a call whose peer cannot be read; never expected, but it must not throw or vanish. */
 const UNKNOWN_HOST = '<unknown>';

@@ -38,6 +38,17 @@ describe('peer host label', () => {
     );
     expect(clientRequestPeerHost(request('10.0.0.1', 'virtual.example'))).toBe('10.0.0.1:80');
   });
+
+  it('reads a Host header it has seen before the same way, for whichever host the request names', () => {
+    for (let call = 0; call < 3; call++) {
+      expect(clientRequestPeerHost(request('LocalHost', 'localhost:4000'))).toBe('localhost:4000');
+      const other = request('10.0.0.2', 'localhost:4000', { socket: { remotePort: 5000 } });
+      expect(clientRequestPeerHost(other)).toBe('10.0.0.2:5000');
+      const https = request('localhost', 'localhost', { protocol: 'https:' });
+      expect(clientRequestPeerHost(https)).toBe('localhost:443');
+      expect(clientRequestPeerHost(request('localhost', 'localhost'))).toBe('localhost:80');
+    }
+  });
 });
 
 describe('outbound error type', () => {

@@ -59,10 +59,9 @@ export function clientRequestPeerHost(
   const hostname = request.host;
   const header = typeof request.getHeader === 'function' ? request.getHeader('host') : undefined;
   if (typeof header === 'string') {
-    const match = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(header);
-    const headerName = match?.[1].replace(/^\[(.*)\]$/, '$1');
-    if (match && headerName?.toLowerCase() === hostname.toLowerCase()) {
-      return peerHost(hostname, match[2] ?? defaultPort(request));
+    const named = hostHeader(header);
+    if (named && (named.name === hostname || named.lowerName === hostname.toLowerCase())) {
+      return named.host ?? peerHost(hostname, defaultPort(request));
     }
   }
   const remotePort = request.socket?.remotePort;
@@ -70,6 +69,41 @@ export function clientRequestPeerHost(
   const errorPort = (error as { port?: unknown } | undefined)?.port;
   if (typeof errorPort === 'number') return peerHost(hostname, errorPort);
   return peerHost(hostname, defaultPort(request));
+}
+
+/** A Host header read once: the host it names, and its label when the header carries a port. */
+interface HostHeader {
+  readonly name: string;
+  readonly lowerName: string;
+  readonly host: string | undefined;
+}
+
+/**
+ * Node writes the same Host header for every call to a peer, and reading one costs two regular
+ * expressions and a few strings; an app calls few distinct peers, so they are kept. The label string
+ * is then the same object call after call, which also spares the label cap and the series lookup
+ * hashing a new string.
+ */
+const hostHeaders = new Map<string, HostHeader | null>();
+const MAX_CACHED_HOST_HEADERS = 1000;
+
+function hostHeader(header: string): HostHeader | null {
+  let named = hostHeaders.get(header);
+  if (named !== undefined) return named;
+  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(header);
+  if (match) {
+    const name = match[1].replace(/^\[(.*)\]$/, '$1');
+    const port = match[2];
+    named = {
+      name,
+      lowerName: name.toLowerCase(),
+      host: port === undefined ? undefined : peerHost(name, port),
+    };
+  } else {
+    named = null;
+  }
+  if (hostHeaders.size < MAX_CACHED_HOST_HEADERS) hostHeaders.set(header, named);
+  return named;
 }
 
 function defaultPort(request: ClientRequestPeer): number | undefined {

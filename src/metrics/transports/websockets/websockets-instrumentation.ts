@@ -124,7 +124,8 @@ function countUnmatchedSocketIoEvents(
   if (typeof onAny !== 'function') return;
   const handled = new Set(mappings.map((mapping) => mapping.message));
   (onAny as (listener: (event: unknown) => void) => void).call(client, (event) => {
-    if (!handled.has(event)) countUnmatched(gateway);
+    // socket.io has decoded the packet by now and drops it right after: a duration of next to nothing.
+    if (!handled.has(event)) countUnmatched(gateway, process.hrtime.bigint());
   });
 }
 
@@ -143,11 +144,14 @@ function countUnmatchedWsMessages(adapter: unknown): void {
     handlers: HandlersMap,
     ...rest: unknown[]
   ) {
+    const arrived = process.hrtime.bigint();
     const client = frame?.target;
     const gateway =
       client !== null && typeof client === 'object' ? gatewayOfClient.get(client) : undefined;
     const counting =
-      gateway === undefined ? handlers : countingLookups(handlers, () => countUnmatched(gateway));
+      gateway === undefined
+        ? handlers
+        : countingLookups(handlers, () => countUnmatched(gateway, arrived));
     return (bindMessageHandler as Callback).call(this, frame, counting, ...rest);
   };
 }
@@ -169,10 +173,13 @@ function countingLookups(handlers: HandlersMap, onMiss: () => void): HandlersMap
   });
 }
 
-function countUnmatched(gateway: string): void {
-  record('an unmatched WebSocket message', (metrics) =>
-    metrics.messagesTotal.inc({ gateway, event: UNMATCHED_HANDLER, status: 'error' }),
-  );
+/** Counts an event no handler subscribes to, timed from its arrival to its being dropped. */
+function countUnmatched(gateway: string, arrived: bigint): void {
+  record('an unmatched WebSocket message', (metrics) => {
+    const labels = { gateway, event: UNMATCHED_HANDLER };
+    metrics.messagesTotal.inc({ ...labels, status: 'error' });
+    metrics.messageDuration.observe(labels, Number(process.hrtime.bigint() - arrived) / 1e9);
+  });
 }
 
 function record(where: string, write: (metrics: ReturnType<typeof webSocketMetricsOf>) => void) {
