@@ -8,7 +8,7 @@ import { Transport } from '@nestjs/microservices';
 import { Server } from '@nestjs/microservices/server/server.js';
 import { RpcProxy } from '@nestjs/microservices/context/rpc-proxy.js';
 import { measureHandler, noteHandlerException } from '../handler-recorder.js';
-import { rpcMetricsOf, UNMATCHED_HANDLER } from '../transport-metrics.js';
+import { rpcMetricsOf, rpcPatternLabel, UNMATCHED_HANDLER } from '../transport-metrics.js';
 import { activeMetricsService } from '../../decorators/active-metrics.js';
 import { instrumentRpcClients } from './rpc-client-instrumentation.js';
 
@@ -34,7 +34,7 @@ export function instrumentMicroservices(): void {
     const kind: Kind = isEventHandler ? 'event' : 'message';
     const labels = {
       transport: transportOf(this),
-      pattern: String(this.normalizePattern(pattern)),
+      pattern: rpcPatternLabel(this.normalizePattern(pattern)),
       kind,
     };
     const measured = measureHandler(

@@ -7,7 +7,7 @@ import type { Observable } from 'rxjs';
 import type { Outcome } from '../../metrics.service.js';
 import { activeMetricsService } from '../../decorators/active-metrics.js';
 import { observeSettlement } from '../../recording/observe-settlement.js';
-import { rpcClientMetricsOf } from '../transport-metrics.js';
+import { rpcClientMetricsOf, rpcPatternLabel } from '../transport-metrics.js';
 
 const INSTALLED = Symbol.for('nestjs-instrumentator.rpc-client');
 
@@ -70,5 +70,7 @@ function transportOf(client: ClientProxy): string {
 function patternOf(client: ClientProxy, pattern: unknown): string {
   const normalize = (client as unknown as { normalizePattern?: (p: unknown) => unknown })
     .normalizePattern;
-  return String(typeof normalize === 'function' ? normalize.call(client, pattern) : pattern);
+  return rpcPatternLabel(
+    typeof normalize === 'function' ? normalize.call(client, pattern) : pattern,
+  );
 }
