@@ -2,13 +2,16 @@
  * Measures every `@WebSocketGateway` of the process: connections, and each `@SubscribeMessage`
  * handler, on the ws and socket.io adapters. Loaded only when `@nestjs/websockets` is installed.
  */
-import type { MessageMappingProperties } from '@nestjs/websockets/gateway-metadata-explorer.js';
-import { WebSocketsController } from '@nestjs/websockets/web-sockets-controller.js';
-import { WsProxy } from '@nestjs/websockets/context/ws-proxy.js';
 import type { Subject } from 'rxjs';
 import { measureHandler, noteHandlerException } from '../handler-recorder.js';
 import { UNMATCHED_HANDLER, webSocketMetricsOf } from '../transport-metrics.js';
 import { activeMetricsService } from '../../decorators/active-metrics.js';
+import {
+  ioAdapterOf,
+  locateWebSocketsInternals,
+  type MessageMappingProperties,
+  type WebSocketsController,
+} from './nest-websockets-internals.js';
 
 type Callback = (...args: unknown[]) => unknown;
 type HandlersMap = Map<unknown, unknown>;
@@ -18,14 +21,18 @@ const INSTALLED = Symbol.for('nestjs-instrumentator.websockets');
 const gatewayOfClient = new WeakMap<object, string>();
 const measuredMappings = new WeakMap<MessageMappingProperties[], MessageMappingProperties[]>();
 
-/** Patches the shared prototypes once per process; every app's active metrics module records into it. */
-export function instrumentWebSockets(): void {
-  const controller = WebSocketsController.prototype as unknown as Record<PropertyKey, unknown>;
-  if (controller[INSTALLED]) return;
-  controller[INSTALLED] = true;
+/**
+ * Patches the shared prototypes once per process; every app's active metrics module records into it.
+ * @throws NestInternalMovedError when a Nest internal it wraps has moved; nothing is patched then.
+ */
+export async function instrumentWebSockets(): Promise<void> {
+  const { controller, wsProxy } = await locateWebSocketsInternals();
+  const installed = controller as unknown as Record<PropertyKey, unknown>;
+  if (installed[INSTALLED]) return;
+  installed[INSTALLED] = true;
 
-  const getConnectionHandler = WebSocketsController.prototype.getConnectionHandler;
-  WebSocketsController.prototype.getConnectionHandler = function (
+  const getConnectionHandler = controller.getConnectionHandler;
+  controller.getConnectionHandler = function (
     this: WebSocketsController,
     context,
     instance,
@@ -54,8 +61,8 @@ export function instrumentWebSockets(): void {
     };
   };
 
-  const subscribeMessages = WebSocketsController.prototype.subscribeMessages;
-  WebSocketsController.prototype.subscribeMessages = function (
+  const subscribeMessages = controller.subscribeMessages;
+  controller.subscribeMessages = function (
     this: WebSocketsController,
     subscribersMap,
     client,
@@ -66,10 +73,7 @@ export function instrumentWebSockets(): void {
       gatewayOfClient.set(client, gateway);
       countUnmatchedSocketIoEvents(client, gateway, subscribersMap);
     }
-    const adapter = (
-      this as unknown as { config: { getIoAdapter(): unknown } }
-    ).config.getIoAdapter();
-    countUnmatchedWsMessages(adapter);
+    countUnmatchedWsMessages(ioAdapterOf(this));
     return subscribeMessages.call(
       this,
       measuredMappingsOf(subscribersMap, gateway),
@@ -78,8 +82,8 @@ export function instrumentWebSockets(): void {
     );
   };
 
-  const handleError = WsProxy.prototype.handleError;
-  WsProxy.prototype.handleError = function (this: WsProxy, ...args) {
+  const handleError = wsProxy.handleError;
+  wsProxy.handleError = function (this: unknown, ...args: unknown[]) {
     noteHandlerException(args[2]);
     return handleError.apply(this, args);
   };
