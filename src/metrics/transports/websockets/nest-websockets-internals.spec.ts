@@ -57,6 +57,7 @@ describe(`the WebSocket internals the library wraps: ${internals}`, () => {
       adapters: [] as unknown[],
       disconnects: [] as boolean[],
       lookups: [] as unknown[][],
+      maps: [] as unknown[],
       exceptions: [] as unknown[],
     };
     const originals = {
@@ -85,6 +86,7 @@ describe(`the WebSocket internals the library wraps: ${internals}`, () => {
       transform,
     ) {
       seen.lookups.push([...handlers.keys()]);
+      seen.maps.push(handlers);
       return originals.bindMessageHandler.call(this, frame, handlers, transform);
     };
     const moduleRef = await Test.createTestingModule({ providers: [ProbeGateway] }).compile();
@@ -115,6 +117,8 @@ describe(`the WebSocket internals the library wraps: ${internals}`, () => {
         ['echo', 'fail'],
         ['echo', 'fail'],
       ]);
+      // One map per client, not per frame: the library makes its counting view of it once.
+      expect(seen.maps[1]).toBe(seen.maps[0]);
       expect(seen.exceptions).toEqual([new WsException('refused')]);
       expect(seen.disconnects).toEqual([true, true]);
     } finally {

@@ -136,6 +136,8 @@ function countUnmatchedSocketIoEvents(
 /**
  * The ws adapter parses each frame and looks its event up in a map of handlers; a map that counts
  * failed lookups sees unknown events after the adapter's own parsing, and malformed frames not at all.
+ * The adapter builds that map once per client, so the counting view of it is made once per client too,
+ * and a frame costs no allocation beyond its arrival time.
  */
 function countUnmatchedWsMessages(adapter: unknown): void {
   const target = adapter as Record<PropertyKey, unknown>;
@@ -148,16 +150,37 @@ function countUnmatchedWsMessages(adapter: unknown): void {
     handlers: HandlersMap,
     ...rest: unknown[]
   ) {
-    const arrived = process.hrtime.bigint();
     const client = frame?.target;
     const gateway =
       client !== null && typeof client === 'object' ? gatewayOfClient.get(client) : undefined;
-    const counting =
-      gateway === undefined
-        ? handlers
-        : countingLookups(handlers, () => countUnmatched(gateway, arrived));
-    return (bindMessageHandler as Callback).call(this, frame, counting, ...rest);
+    if (gateway === undefined || typeof handlers !== 'object' || handlers === null) {
+      return (bindMessageHandler as Callback).call(this, frame, handlers, ...rest);
+    }
+    frameArrived = process.hrtime.bigint();
+    return (bindMessageHandler as Callback).call(
+      this,
+      frame,
+      countingLookupsOf(handlers, gateway),
+      ...rest,
+    );
   };
+}
+
+/**
+ * When the frame the ws adapter is handling now arrived. The adapter looks the event up synchronously
+ * within `bindMessageHandler`, right after this is set, so a miss reads its own frame's time.
+ */
+let frameArrived = 0n;
+
+const countingViews = new WeakMap<HandlersMap, { gateway: string; view: HandlersMap }>();
+
+/** The one counting view of `handlers` for `gateway`. */
+function countingLookupsOf(handlers: HandlersMap, gateway: string): HandlersMap {
+  const cached = countingViews.get(handlers);
+  if (cached?.gateway === gateway) return cached.view;
+  const view = countingLookups(handlers, () => countUnmatched(gateway, frameArrived));
+  countingViews.set(handlers, { gateway, view });
+  return view;
 }
 
 /** `handlers` as it is, except that a `get` that finds nothing calls `onMiss`. */
