@@ -56,3 +56,16 @@ export async function locatePrototype<T extends object>(
   }
   return prototype as T;
 }
+
+/**
+ * Gives each wrapper now on `owner` the `length` of the method it wraps, named by `originals`: locating
+ * the internals again (another app in the process, another copy of the library) then finds the methods
+ * as Nest declared them, and not as moved.
+ */
+export function keepSignatures(owner: object, originals: Record<string, unknown>): void {
+  for (const [name, original] of Object.entries(originals)) {
+    const wrapper: unknown = Reflect.get(owner, name);
+    if (typeof wrapper !== 'function' || typeof original !== 'function') continue;
+    Object.defineProperty(wrapper, 'length', { value: original.length });
+  }
+}

@@ -8,6 +8,7 @@ import { Transport, type Server } from '@nestjs/microservices';
 import { measureHandler, noteHandlerException } from '../handler-recorder.js';
 import { rpcMetricsOf, rpcPatternLabel, UNMATCHED_HANDLER } from '../transport-metrics.js';
 import { activeMetricsService } from '../../decorators/active-metrics.js';
+import { keepSignatures } from '../nest-internal.js';
 import { locateMicroservicesInternals } from './nest-microservices-internals.js';
 import { instrumentRpcClients } from './rpc-client-instrumentation.js';
 
@@ -90,6 +91,8 @@ export async function instrumentMicroservices(): Promise<void> {
     noteHandlerException(args[2]);
     return handleError.apply(this, args);
   };
+  keepSignatures(serverPrototype, { addHandler, handleEvent, getHandlerByPattern });
+  keepSignatures(rpcProxy, { handleError });
 }
 
 // Servers look a handler up in handleEvent for events and in their own handleMessage for requests;

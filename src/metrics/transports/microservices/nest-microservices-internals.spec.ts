@@ -50,4 +50,12 @@ describe(`the @nestjs/microservices internals the library wraps: ${internals.map
       '{"cmd":"greet","role":"user"}',
     );
   });
+
+  // Last: it leaves the library's wrappers on the shared prototypes.
+  it('are found again once the library has wrapped them, as another app in the process finds them', async () => {
+    const { instrumentMicroservices } = await import('./microservices-instrumentation.js');
+    await instrumentMicroservices();
+    await expect(locateMicroservicesInternals()).resolves.toBeDefined();
+    await expect(instrumentMicroservices()).resolves.toBeUndefined();
+  });
 });

@@ -131,4 +131,12 @@ describe(`the WebSocket internals the library wraps: ${internals}`, () => {
       WsAdapter.prototype.bindMessageHandler = originals.bindMessageHandler;
     }
   });
+
+  // Last: it leaves the library's wrappers on the shared prototypes.
+  it('are found again once the library has wrapped them, as another app in the process finds them', async () => {
+    const { instrumentWebSockets } = await import('./websockets-instrumentation.js');
+    await instrumentWebSockets();
+    await expect(locateWebSocketsInternals()).resolves.toBeDefined();
+    await expect(instrumentWebSockets()).resolves.toBeUndefined();
+  });
 });

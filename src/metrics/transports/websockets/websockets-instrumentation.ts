@@ -6,6 +6,7 @@ import type { Subject } from 'rxjs';
 import { measureHandler, noteHandlerException } from '../handler-recorder.js';
 import { UNMATCHED_HANDLER, webSocketMetricsOf } from '../transport-metrics.js';
 import { activeMetricsService } from '../../decorators/active-metrics.js';
+import { keepSignatures } from '../nest-internal.js';
 import {
   ioAdapterOf,
   locateWebSocketsInternals,
@@ -87,6 +88,8 @@ export async function instrumentWebSockets(): Promise<void> {
     noteHandlerException(args[2]);
     return handleError.apply(this, args);
   };
+  keepSignatures(controller, { getConnectionHandler, subscribeMessages });
+  keepSignatures(wsProxy, { handleError });
 }
 
 function measuredMappingsOf(
