@@ -4,11 +4,12 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import 'reflect-metadata';
-import { ClientProxy, ServerTCP, Transport } from '@nestjs/microservices';
+import { ClientTCP, ServerTCP, Transport } from '@nestjs/microservices';
 import { describeInternal, locatePrototype } from '../nest-internal.js';
 import {
   NEST_MICROSERVICES_SERVER_INTERNALS,
   NEST_RPC_PROXY_INTERNALS,
+  clientRouteOf,
   locateMicroservicesInternals,
 } from './nest-microservices-internals.js';
 
@@ -44,11 +45,11 @@ describe(`the @nestjs/microservices internals the library wraps: ${internals.map
   });
 
   it('normalize a client pattern as the server does', () => {
-    const normalize = (ClientProxy.prototype as unknown as Record<string, unknown>)
-      .normalizePattern as (pattern: unknown) => unknown;
-    expect(normalize.call(undefined, { role: 'user', cmd: 'greet' })).toBe(
+    const client = new ClientTCP({});
+    expect(clientRouteOf(client, { role: 'user', cmd: 'greet' })).toBe(
       '{"cmd":"greet","role":"user"}',
     );
+    expect(clientRouteOf({}, 'as sent')).toBe('as sent');
   });
 
   // Last: it leaves the library's wrappers on the shared prototypes.

@@ -21,6 +21,8 @@ const server = (method: string, arity: number): NestInternalMethod => ({
  *   transport may override it on its own prototype, and `handleMessage` per transport is wrapped too);
  * - `handleEvent(pattern, packet, context)` looks event handlers up, telling events from messages;
  * - `normalizePattern(pattern)` turns a pattern into the route string the `pattern` label is made of.
+ * Each transport's server also reads its messages in a `handleMessage` of its own, and may override the
+ * lookups above on its own prototype: those are wrapped per server instance, when they are there.
  */
 export const NEST_MICROSERVICES_SERVER_INTERNALS: readonly NestInternalMethod[] = [
   server('addHandler', 2),
@@ -57,4 +59,14 @@ export async function locateMicroservicesInternals(): Promise<MicroservicesInter
     server: await locatePrototype<Server>(NEST_MICROSERVICES_SERVER_INTERNALS),
     rpcProxy: await locatePrototype<MicroservicesInternals['rpcProxy']>(NEST_RPC_PROXY_INTERNALS),
   };
+}
+
+/**
+ * The route `client` sends `pattern` under, as its server routes it (`ClientProxy#normalizePattern`, a
+ * protected method); the pattern itself from a client that has no such method.
+ */
+export function clientRouteOf(client: object, pattern: unknown): unknown {
+  const normalize = (client as { normalizePattern?: (pattern: unknown) => unknown })
+    .normalizePattern;
+  return typeof normalize === 'function' ? normalize.call(client, pattern) : pattern;
 }

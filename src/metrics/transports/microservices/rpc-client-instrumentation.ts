@@ -8,6 +8,7 @@ import type { Outcome } from '../../metrics.service.js';
 import { activeMetricsService } from '../../decorators/active-metrics.js';
 import { observeSettlement } from '../../recording/observe-settlement.js';
 import { rpcClientMetricsOf, rpcPatternLabel } from '../transport-metrics.js';
+import { clientRouteOf } from './nest-microservices-internals.js';
 
 const INSTALLED = Symbol.for('nestjs-instrumentator.rpc-client');
 
@@ -68,9 +69,5 @@ function transportOf(client: ClientProxy): string {
 }
 
 function patternOf(client: ClientProxy, pattern: unknown): string {
-  const normalize = (client as unknown as { normalizePattern?: (p: unknown) => unknown })
-    .normalizePattern;
-  return rpcPatternLabel(
-    typeof normalize === 'function' ? normalize.call(client, pattern) : pattern,
-  );
+  return rpcPatternLabel(clientRouteOf(client, pattern));
 }
