@@ -3,6 +3,7 @@
  * are imported here, lazily, and nowhere else: an app without them boots without them.
  */
 import { Logger, type Provider } from '@nestjs/common';
+import { NestInternalMovedError } from './nest-internal.js';
 
 /** Token of the provider that installs transport instrumentation while the app is being created. */
 export const TRANSPORT_INSTRUMENTATION = Symbol('nestjs-instrumentator.transports');
@@ -42,8 +43,8 @@ export const transportInstrumentationProvider: Provider = {
 const reportedOff = new Set<string>();
 
 /**
- * Runs `install`; should it fail (a Nest internal it wraps moved in an upgrade), says so once and
- * leaves the app running without that transport's metrics.
+ * Runs `install`; should a Nest internal it wraps have moved in an upgrade, says so once and leaves the
+ * app running without that transport's metrics. Any other failure is thrown, as it was.
  * @internal Exported for its spec.
  */
 export async function installTransport(
@@ -55,11 +56,10 @@ export async function installTransport(
     await install();
     return true;
   } catch (error) {
+    if (!(error instanceof NestInternalMovedError)) throw error;
     if (!reportedOff.has(transport)) {
       reportedOff.add(transport);
-      logger.error(
-        `The ${transport} metrics are off; the app is unaffected. ${error instanceof Error ? error.message : String(error)}`,
-      );
+      logger.error(`The ${transport} metrics are off; the app is unaffected. ${error.message}`);
     }
     return false;
   }

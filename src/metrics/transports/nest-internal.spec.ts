@@ -54,4 +54,16 @@ describe('installTransport', () => {
     ).resolves.toBe(true);
     expect(logger.errors).toHaveLength(1);
   });
+
+  it('throws any other failure, as it was', async () => {
+    const logger = new RecordingLogger();
+    const broken = new TypeError('a bug of its own');
+    const failing = async () => {
+      throw broken;
+    };
+    await expect(installTransport('other-transport', failing, logger as never)).rejects.toBe(
+      broken,
+    );
+    expect(logger.errors).toEqual([]);
+  });
 });

@@ -11,6 +11,12 @@ export class NestInternalMovedError extends Error {
   override readonly name = 'NestInternalMovedError';
 }
 
+const MISSING_MODULE_CODES = new Set<unknown>([
+  'ERR_MODULE_NOT_FOUND',
+  'MODULE_NOT_FOUND',
+  'ERR_PACKAGE_PATH_NOT_EXPORTED',
+]);
+
 /** A method the library wraps: its class, its name and how many parameters Nest declares for it. */
 export interface NestInternalMethod {
   readonly module: string;
@@ -40,6 +46,8 @@ export async function locatePrototype<T extends object>(
   try {
     exports = (await import(module)) as Record<string, unknown>;
   } catch (error) {
+    // Only a module that is not where it was has moved; any other failure is no upgrade's doing.
+    if (!MISSING_MODULE_CODES.has((error as { code?: unknown }).code)) throw error;
     throw new NestInternalMovedError(
       `Nest internal ${module} cannot be imported: ${String(error)}`,
     );

@@ -50,15 +50,21 @@ export interface MicroservicesInternals {
   readonly rpcProxy: { handleError(this: unknown, ...args: unknown[]): unknown };
 }
 
+let located: Promise<MicroservicesInternals> | undefined;
+
 /**
  * Finds the prototypes whose methods the library wraps.
  * @throws NestInternalMovedError naming the internal that is no longer where it was.
  */
-export async function locateMicroservicesInternals(): Promise<MicroservicesInternals> {
-  return {
-    server: await locatePrototype<Server>(NEST_MICROSERVICES_SERVER_INTERNALS),
-    rpcProxy: await locatePrototype<MicroservicesInternals['rpcProxy']>(NEST_RPC_PROXY_INTERNALS),
-  };
+export function locateMicroservicesInternals(): Promise<MicroservicesInternals> {
+  // Once per process: the prototypes do not change, and a module imported once need not be again.
+  located ??= (async () => {
+    return {
+      server: await locatePrototype<Server>(NEST_MICROSERVICES_SERVER_INTERNALS),
+      rpcProxy: await locatePrototype<MicroservicesInternals['rpcProxy']>(NEST_RPC_PROXY_INTERNALS),
+    };
+  })();
+  return located;
 }
 
 /**

@@ -66,15 +66,21 @@ export interface WebSocketsInternals {
   readonly wsProxy: { handleError(this: unknown, ...args: unknown[]): unknown };
 }
 
+let located: Promise<WebSocketsInternals> | undefined;
+
 /**
  * Finds the prototypes whose methods the library wraps.
  * @throws NestInternalMovedError naming the internal that is no longer where it was.
  */
-export async function locateWebSocketsInternals(): Promise<WebSocketsInternals> {
-  return {
-    controller: await locatePrototype<WebSocketsController>(NEST_WEBSOCKETS_CONTROLLER_INTERNALS),
-    wsProxy: await locatePrototype<WebSocketsInternals['wsProxy']>(NEST_WS_PROXY_INTERNALS),
-  };
+export function locateWebSocketsInternals(): Promise<WebSocketsInternals> {
+  // Once per process: the prototypes do not change, and a module imported once need not be again.
+  located ??= (async () => {
+    return {
+      controller: await locatePrototype<WebSocketsController>(NEST_WEBSOCKETS_CONTROLLER_INTERNALS),
+      wsProxy: await locatePrototype<WebSocketsInternals['wsProxy']>(NEST_WS_PROXY_INTERNALS),
+    };
+  })();
+  return located;
 }
 
 /** The adapter `controller` serves gateways with; undefined when Nest no longer keeps it there. */
