@@ -5,13 +5,18 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import type { ClientProxy } from '@nestjs/microservices';
+import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
 import { createClient } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import { connect, type Socket as TcpSocket } from 'node:net';
 import { firstValueFrom } from 'rxjs';
 import WebSocket from 'ws';
-import { MAX_OPERATION_NAME_LENGTH } from '../src/metrics/index.js';
+import {
+  MAX_OPERATION_NAME_LENGTH,
+  MAX_PATTERN_LENGTH,
+  MetricsModule,
+} from '../src/metrics/index.js';
 import { createGraphqlFixture, type GraphqlFixture } from './fixtures/graphql-app.js';
 import {
   findRedisServer,
@@ -28,6 +33,7 @@ import {
 } from './fixtures/websocket-app.js';
 import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
 import { listenAppOnLoopback, LOOPBACK } from './support/loopback.js';
+import request from 'supertest';
 import { FAST_POLL, pollUntil } from './support/poll.js';
 
 /** Every value a client sends carries this, so any of it reaching a label is easy to spot. */
@@ -351,6 +357,73 @@ describe('microservice messages from hostile clients, between two real processes
       expect(text).not.toContain(MARK);
     },
   );
+
+  // Last: it adds the object pattern's handler to the server's labels, which the Redis case lists.
+  it('on the client side: cuts huge patterns to one bounded label, and holds distinct ones to maxSeriesPerMetric', async () => {
+    const SENT = 'rpc_client_messages_total';
+    const SENT_COUNT = 'rpc_client_message_duration_seconds_count';
+    const cap = 6;
+    const moduleRef = await Test.createTestingModule({
+      imports: [MetricsModule.forRoot({ maxSeriesPerMetric: cap })],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    const sender = ClientProxyFactory.create({
+      transport: Transport.TCP,
+      options: { host: LOOPBACK, port: running().tcpPort },
+    });
+    const dispatch = (pattern: unknown) =>
+      firstValueFrom(sender.emit(pattern, {}), { defaultValue: undefined });
+    try {
+      const url = await listenAppOnLoopback(app);
+      const hugeString = huge('p');
+      const hugeObject = { cmd: huge('c') };
+      await expect(firstValueFrom(sender.send(hugeString, {}))).rejects.toBe(NO_HANDLER);
+      await expect(firstValueFrom(sender.send(hugeObject, {}))).rejects.toBe(NO_HANDLER);
+      // An object pattern is one label whatever order the app writes its keys in.
+      await expect(firstValueFrom(sender.send({ role: 'user', cmd: 'greet' }, 'a'))).resolves.toBe(
+        'hello a',
+      );
+      await expect(firstValueFrom(sender.send({ cmd: 'greet', role: 'user' }, 'b'))).resolves.toBe(
+        'hello b',
+      );
+      // 300 patterns that differ only past the cut are one label.
+      const longPatterns = 300;
+      for (let i = 0; i < longPatterns; i++) await dispatch(`${hugeString.slice(0, 200)}${i}`);
+      // Past the cap, every new pattern is dropped and counted.
+      const distinct = 1000;
+      for (let i = 0; i < distinct; i++) await dispatch(`${MARK}${i}`);
+
+      const text = (await request(url).get('/metrics').expect(200)).text;
+      const stringCut = `${hugeString.slice(0, MAX_PATTERN_LENGTH)}…`;
+      const objectCut = `${`{"cmd":"${hugeObject.cmd}"}`.slice(0, MAX_PATTERN_LENGTH)}…`;
+      const greet = '{"cmd":"greet","role":"user"}';
+      const sent = (pattern: string, kind: string, status: string) =>
+        valueOf(text, SENT, { transport: 'tcp', pattern, kind, status });
+      expect(sent(stringCut, 'message', 'error')).toBe(1);
+      expect(sent(objectCut, 'message', 'error')).toBe(1);
+      expect(sent(greet, 'message', 'success')).toBe(2);
+      expect(sent(stringCut, 'event', 'success')).toBe(longPatterns);
+      // The four series above leave room for the first two distinct patterns only.
+      expect(sent(`${MARK}0`, 'event', 'success')).toBe(1);
+      expect(sent(`${MARK}1`, 'event', 'success')).toBe(1);
+      expect(labelValues(text, SENT, 'pattern')).toEqual(
+        [stringCut, objectCut, greet, `${MARK}0`, `${MARK}1`].sort(),
+      );
+      expect(samplesOf(text, SENT)).toHaveLength(cap);
+      expect(samplesOf(text, SENT_COUNT)).toHaveLength(cap);
+      expect(sumOf(text, SENT)).toBe(4 + longPatterns + 2);
+      expect(sumOf(text, SENT_COUNT)).toBe(sumOf(text, SENT));
+      expect(valueOf(text, DROPPED, { metric: SENT })).toBe(distinct - 2);
+      expect(valueOf(text, DROPPED, { metric: 'rpc_client_message_duration_seconds' })).toBe(
+        distinct - 2,
+      );
+      expect(text).not.toContain(hugeString.slice(0, MAX_PATTERN_LENGTH + 1));
+      expect(text).not.toContain(hugeObject.cmd.slice(0, MAX_PATTERN_LENGTH));
+    } finally {
+      await sender.close();
+      await app.close();
+    }
+  });
 
   if (redisServer.missingUnderCi) {
     it('requires redis-server under CI', () => {

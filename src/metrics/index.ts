@@ -49,6 +49,7 @@ export {
   INVALID_OPERATION,
 } from './transports/graphql/graphql-metrics.js';
 export { MAX_OPERATION_NAME_LENGTH } from './transports/graphql/graphql-operation-recorder.js';
+export { MAX_PATTERN_LENGTH } from './transports/transport-metrics.js';
 export type {
   GraphqlOperationSummary,
   GraphqlSummary,

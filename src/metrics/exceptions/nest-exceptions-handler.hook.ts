@@ -1,8 +1,10 @@
 /**
- * The one place the library reaches into Nest's internals. Keep every other use of them out of the
- * library, so that a Nest upgrade that moves one breaks this file and its spec, and nothing else.
+ * The one place the library reaches into @nestjs/core's internals. Keep every other use of them out of
+ * the library, so that a Nest upgrade that moves one breaks this file and its spec, and nothing else.
+ * Each transport package has a file like it (`transports/<transport>/nest-<package>-internals.ts`).
  */
 import type { ArgumentsHost } from '@nestjs/common';
+import { locatePrototype, NestInternalMovedError } from '../transports/nest-internal.js';
 
 /**
  * Nest hands every exception of an HTTP route, middleware, not-found or error handler to the app's
@@ -28,37 +30,22 @@ const LISTENERS = Symbol.for('nestjs-instrumentator.exceptionListeners');
 
 type WrappedNext = Next & { [LISTENERS]?: Set<ExceptionListener> };
 
-/**
- * Thrown when Nest no longer has the internal this file relies on; its message names it, so a Nest
- * upgrade that moves it fails the spec with a message that says what to look for.
- */
-export class NestInternalMovedError extends Error {
-  override readonly name = 'NestInternalMovedError';
-}
+export { NestInternalMovedError };
 
 /**
  * Finds the prototype whose `next` Nest calls with each exception it hands to filters.
- * @throws NestInternalMovedError when the module, the class or the method is not where it was.
+ * @throws NestInternalMovedError when the module, the class or the method is not where it was; a
+ * changed signature counts as moved too, as the listener reads both arguments.
  */
 export async function locateExceptionsHandler(): Promise<{ next: Next }> {
-  const { module, member } = NEST_EXCEPTIONS_HANDLER;
-  let exports: Record<string, unknown>;
-  try {
-    exports = (await import(module)) as Record<string, unknown>;
-  } catch (error) {
-    throw new NestInternalMovedError(
-      `Nest internal ${module} cannot be imported: ${String(error)}`,
-    );
-  }
-  const handler = exports.ExceptionsHandler;
-  const prototype = typeof handler === 'function' ? (handler.prototype as { next?: unknown }) : {};
-  // `next(exception, host)`: the listener reads both, so a changed signature counts as moved too.
-  if (typeof prototype.next !== 'function' || prototype.next.length !== 2) {
-    throw new NestInternalMovedError(
-      `Nest internal ${member}(exception, host) is no longer exported by ${module}`,
-    );
-  }
-  return prototype as { next: Next };
+  return locatePrototype<{ next: Next }>([
+    {
+      module: NEST_EXCEPTIONS_HANDLER.module,
+      className: 'ExceptionsHandler',
+      method: 'next',
+      arity: 2,
+    },
+  ]);
 }
 
 /**

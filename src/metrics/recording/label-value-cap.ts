@@ -30,3 +30,14 @@ export class LabelValueCap {
     return value;
   }
 }
+
+/**
+ * `value` when it has at most `maxLength` characters, else its first `maxLength` marked with a trailing
+ * `…`. The cut never splits a surrogate pair, so the label stays valid UTF-8 in the exposition.
+ */
+export function cutLabelValue(value: string, maxLength: number): string {
+  if (value.length <= maxLength) return value;
+  const last = value.charCodeAt(maxLength - 1);
+  const end = last >= 0xd800 && last <= 0xdbff ? maxLength - 1 : maxLength;
+  return `${value.slice(0, end)}…`;
+}

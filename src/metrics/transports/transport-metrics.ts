@@ -4,9 +4,26 @@
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { MetricsService } from '../metrics.service.js';
+import { cutLabelValue } from '../recording/label-value-cap.js';
 
 /** Pattern or event label of a message that no handler matched: one series, whatever clients send. */
 export const UNMATCHED_HANDLER = '<unmatched>';
+
+/**
+ * Microservice patterns longer than this are cut to it, marked with a trailing `…`, on the server and
+ * the client side alike: a pattern has no length limit of its own, and a label is no place for a
+ * megabyte.
+ */
+export const MAX_PATTERN_LENGTH = 128;
+
+/**
+ * The `pattern` label of a pattern as Nest routes it (`normalizePattern`: a string as written, an object
+ * as JSON with its keys sorted), cut to {@link MAX_PATTERN_LENGTH}. Server and client both call it, so
+ * that one pattern is one label on either side.
+ */
+export function rpcPatternLabel(normalized: unknown): string {
+  return cutLabelValue(String(normalized), MAX_PATTERN_LENGTH);
+}
 
 /** Names of the transport metrics, before the configured prefix. */
 export const TRANSPORT_METRIC_NAMES = {

@@ -10,21 +10,14 @@ import type { InstrumentationErrors } from '../../recording/instrumentation-erro
 import { createGraphqlMetricSet } from './graphql-metrics.js';
 import { GraphqlOperationRecorder } from './graphql-operation-recorder.js';
 import { measureGraphqlWs, type GraphqlWsOptions } from './graphql-ws-hooks.js';
+import {
+  extendMergedOptions,
+  findGraphqlModule,
+  type GraphqlDriver,
+} from './nest-graphql-internals.js';
 
-interface GraphqlDriver {
-  mergeDefaultOptions(options: object, ...rest: unknown[]): Promise<DriverOptions>;
-  readonly instance?: unknown;
-}
-
-interface DriverOptions {
-  plugins?: unknown[];
-  resolvers?: unknown;
-  transformResolvers?: (resolvers: object) => unknown;
-  installSubscriptionHandlers?: boolean;
-  subscriptions?: { 'graphql-ws'?: GraphqlWsOptions | boolean; [transport: string]: unknown };
-}
-
-type NestModule = { metatype?: { name?: string }; providers: Map<unknown, { instance?: unknown }> };
+/** The graphql-ws options within the driver's `subscriptions`. */
+type Subscriptions = { 'graphql-ws'?: GraphqlWsOptions | boolean; [transport: string]: unknown };
 
 export interface GraphqlInstrumentationContext {
   readonly registry: Registry;
@@ -44,12 +37,10 @@ export async function instrumentGraphql(
   modules: ModulesContainer | undefined,
   context: GraphqlInstrumentationContext,
 ): Promise<void> {
-  const graphqlModule = findGraphqlModule(modules);
-  if (!graphqlModule) return;
   try {
-    const { AbstractGraphQLDriver } = await import('@nestjs/graphql');
-    const driver = graphqlModule.providers.get(AbstractGraphQLDriver)?.instance as
-      GraphqlDriver | undefined;
+    const graphqlModule = await findGraphqlModule(modules);
+    if (!graphqlModule) return;
+    const { driver } = graphqlModule;
     if (!driver || !(await isApolloDriver(driver))) {
       new Logger('MetricsModule').warn(
         'GraphQL operations are measured with the Apollo driver only; this GraphQLModule uses ' +
@@ -74,13 +65,6 @@ export async function instrumentGraphql(
   } catch (error) {
     context.errors.report('the GraphQL setup', error);
   }
-}
-
-function findGraphqlModule(modules: ModulesContainer | undefined): NestModule | undefined {
-  for (const module of modules?.values() ?? []) {
-    if ((module as NestModule).metatype?.name === 'GraphQLModule') return module as NestModule;
-  }
-  return undefined;
 }
 
 async function isApolloDriver(driver: GraphqlDriver): Promise<boolean> {
@@ -108,12 +92,7 @@ function extendDriverOptions(
   timeResolvers: boolean,
   measureWebSocket: (graphqlWs: GraphqlWsOptions) => GraphqlWsOptions,
 ): void {
-  if (driver.instance !== undefined) {
-    throw new Error('the Apollo server had already started, so its operations are not measured');
-  }
-  const merge = driver.mergeDefaultOptions;
-  driver.mergeDefaultOptions = async function (this: GraphqlDriver, ...args) {
-    const merged = await merge.apply(this, args);
+  extendMergedOptions(driver, (merged) => {
     merged.plugins = [...(merged.plugins ?? []), recorder.plugin()];
     if (timeResolvers) {
       const transform = merged.transformResolvers;
@@ -124,15 +103,15 @@ function extendDriverOptions(
     }
     // The Apollo driver serves graphql-ws when `subscriptions` names it, and by default with
     // `installSubscriptionHandlers`; `merged.subscriptions` is already the driver's own copy.
+    const subscriptions = merged.subscriptions as Subscriptions | undefined;
     const graphqlWs =
-      merged.subscriptions?.['graphql-ws'] ??
-      (merged.installSubscriptionHandlers && !merged.subscriptions ? true : undefined);
+      subscriptions?.['graphql-ws'] ??
+      (merged.installSubscriptionHandlers && !subscriptions ? true : undefined);
     if (graphqlWs) {
       merged.subscriptions = {
-        ...merged.subscriptions,
+        ...subscriptions,
         'graphql-ws': measureWebSocket(graphqlWs === true ? {} : graphqlWs),
       };
     }
-    return merged;
-  };
+  });
 }

@@ -7,6 +7,7 @@ import { exceptionTypeOf } from '../http/request-state.js';
 import type { CounterSeries, HistogramSeries } from '../../recording/buffered-series.js';
 import { counterSeries, histogramSeries } from '../../recording/buffered-series.js';
 import type { InstrumentationErrors } from '../../recording/instrumentation-errors.js';
+import { cutLabelValue } from '../../recording/label-value-cap.js';
 import { outcomeSeries, type OutcomeSeries } from '../../recording/outcome-series.js';
 import { SeriesCache } from '../../recording/series-cache.js';
 import {
@@ -233,10 +234,7 @@ export function operationLabels(context: RequestContext): [type: string, name: s
   if (operation === undefined || type === undefined) return [INVALID_OPERATION, INVALID_OPERATION];
   const name = operation.name?.value;
   if (!name) return [type, ANONYMOUS_OPERATION];
-  return [
-    type,
-    name.length > MAX_OPERATION_NAME_LENGTH ? `${name.slice(0, MAX_OPERATION_NAME_LENGTH)}…` : name,
-  ];
+  return [type, cutLabelValue(name, MAX_OPERATION_NAME_LENGTH)];
 }
 
 function selectOperation(context: RequestContext): OperationNode | undefined {

@@ -4,12 +4,12 @@
  * without `inheritAppConfig`). Loaded only when the package is installed.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Transport } from '@nestjs/microservices';
-import { Server } from '@nestjs/microservices/server/server.js';
-import { RpcProxy } from '@nestjs/microservices/context/rpc-proxy.js';
+import { Transport, type Server } from '@nestjs/microservices';
 import { measureHandler, noteHandlerException } from '../handler-recorder.js';
-import { rpcMetricsOf, UNMATCHED_HANDLER } from '../transport-metrics.js';
+import { rpcMetricsOf, rpcPatternLabel, UNMATCHED_HANDLER } from '../transport-metrics.js';
 import { activeMetricsService } from '../../decorators/active-metrics.js';
+import { keepSignatures } from '../nest-internal.js';
+import { locateMicroservicesInternals } from './nest-microservices-internals.js';
 import { instrumentRpcClients } from './rpc-client-instrumentation.js';
 
 type Kind = 'message' | 'event';
@@ -21,20 +21,24 @@ const INSTRUMENTED_SERVER = Symbol('nestjs-instrumentator.instrumentedServer');
 /** When the message a server is handling now arrived (`process.hrtime.bigint()`). */
 const arrivals = new AsyncLocalStorage<bigint>();
 
-/** Patches the shared prototypes once per process; every app's active metrics module records into it. */
-export function instrumentMicroservices(): void {
-  const serverPrototype = Server.prototype as unknown as Record<PropertyKey, unknown>;
-  if (serverPrototype[INSTALLED]) return;
-  serverPrototype[INSTALLED] = true;
+/**
+ * Patches the shared prototypes once per process; every app's active metrics module records into it.
+ * @throws NestInternalMovedError when a Nest internal it wraps has moved; nothing is patched then.
+ */
+export async function instrumentMicroservices(): Promise<void> {
+  const { server: serverPrototype, rpcProxy } = await locateMicroservicesInternals();
+  const installed = serverPrototype as unknown as Record<PropertyKey, unknown>;
+  if (installed[INSTALLED]) return;
+  installed[INSTALLED] = true;
   instrumentRpcClients();
 
-  const addHandler = Server.prototype.addHandler;
-  Server.prototype.addHandler = function (this: Server, pattern, callback, isEventHandler, extras) {
+  const addHandler = serverPrototype.addHandler;
+  serverPrototype.addHandler = function (this: Server, pattern, callback, isEventHandler, extras) {
     instrumentServer(this);
     const kind: Kind = isEventHandler ? 'event' : 'message';
     const labels = {
       transport: transportOf(this),
-      pattern: String(this.normalizePattern(pattern)),
+      pattern: rpcPatternLabel(this.normalizePattern(pattern)),
       kind,
     };
     const measured = measureHandler(
@@ -66,12 +70,12 @@ export function instrumentMicroservices(): void {
 
   // Servers without a handler of their own are never seen by addHandler, so the shared prototype
   // counts their messages; every other server counts its own (see instrumentServer).
-  const handleEvent = Server.prototype.handleEvent;
-  Server.prototype.handleEvent = function (this: Server, ...args) {
+  const handleEvent = serverPrototype.handleEvent;
+  serverPrototype.handleEvent = function (this: Server, ...args) {
     return lookingUpEventIn(() => handleEvent.apply(this, args));
   };
-  const getHandlerByPattern = Server.prototype.getHandlerByPattern;
-  Server.prototype.getHandlerByPattern = function (this: Server, pattern) {
+  const getHandlerByPattern = serverPrototype.getHandlerByPattern;
+  serverPrototype.getHandlerByPattern = function (this: Server, pattern) {
     const handler = getHandlerByPattern.call(this, pattern);
     if (
       handler == null &&
@@ -82,11 +86,13 @@ export function instrumentMicroservices(): void {
     return handler;
   };
 
-  const handleError = RpcProxy.prototype.handleError;
-  RpcProxy.prototype.handleError = function (this: RpcProxy, ...args) {
+  const handleError = rpcProxy.handleError;
+  rpcProxy.handleError = function (this: unknown, ...args: unknown[]) {
     noteHandlerException(args[2]);
     return handleError.apply(this, args);
   };
+  keepSignatures(serverPrototype, { addHandler, handleEvent, getHandlerByPattern });
+  keepSignatures(rpcProxy, { handleError });
 }
 
 // Servers look a handler up in handleEvent for events and in their own handleMessage for requests;

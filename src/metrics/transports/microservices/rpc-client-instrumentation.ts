@@ -7,7 +7,8 @@ import type { Observable } from 'rxjs';
 import type { Outcome } from '../../metrics.service.js';
 import { activeMetricsService } from '../../decorators/active-metrics.js';
 import { observeSettlement } from '../../recording/observe-settlement.js';
-import { rpcClientMetricsOf } from '../transport-metrics.js';
+import { rpcClientMetricsOf, rpcPatternLabel } from '../transport-metrics.js';
+import { clientRouteOf } from './nest-microservices-internals.js';
 
 const INSTALLED = Symbol.for('nestjs-instrumentator.rpc-client');
 
@@ -68,7 +69,5 @@ function transportOf(client: ClientProxy): string {
 }
 
 function patternOf(client: ClientProxy, pattern: unknown): string {
-  const normalize = (client as unknown as { normalizePattern?: (p: unknown) => unknown })
-    .normalizePattern;
-  return String(typeof normalize === 'function' ? normalize.call(client, pattern) : pattern);
+  return rpcPatternLabel(clientRouteOf(client, pattern));
 }

@@ -2,13 +2,17 @@
  * Measures every `@WebSocketGateway` of the process: connections, and each `@SubscribeMessage`
  * handler, on the ws and socket.io adapters. Loaded only when `@nestjs/websockets` is installed.
  */
-import type { MessageMappingProperties } from '@nestjs/websockets/gateway-metadata-explorer.js';
-import { WebSocketsController } from '@nestjs/websockets/web-sockets-controller.js';
-import { WsProxy } from '@nestjs/websockets/context/ws-proxy.js';
 import type { Subject } from 'rxjs';
 import { measureHandler, noteHandlerException } from '../handler-recorder.js';
 import { UNMATCHED_HANDLER, webSocketMetricsOf } from '../transport-metrics.js';
 import { activeMetricsService } from '../../decorators/active-metrics.js';
+import { keepSignatures } from '../nest-internal.js';
+import {
+  ioAdapterOf,
+  locateWebSocketsInternals,
+  type MessageMappingProperties,
+  type WebSocketsController,
+} from './nest-websockets-internals.js';
 
 type Callback = (...args: unknown[]) => unknown;
 type HandlersMap = Map<unknown, unknown>;
@@ -18,14 +22,18 @@ const INSTALLED = Symbol.for('nestjs-instrumentator.websockets');
 const gatewayOfClient = new WeakMap<object, string>();
 const measuredMappings = new WeakMap<MessageMappingProperties[], MessageMappingProperties[]>();
 
-/** Patches the shared prototypes once per process; every app's active metrics module records into it. */
-export function instrumentWebSockets(): void {
-  const controller = WebSocketsController.prototype as unknown as Record<PropertyKey, unknown>;
-  if (controller[INSTALLED]) return;
-  controller[INSTALLED] = true;
+/**
+ * Patches the shared prototypes once per process; every app's active metrics module records into it.
+ * @throws NestInternalMovedError when a Nest internal it wraps has moved; nothing is patched then.
+ */
+export async function instrumentWebSockets(): Promise<void> {
+  const { controller, wsProxy } = await locateWebSocketsInternals();
+  const installed = controller as unknown as Record<PropertyKey, unknown>;
+  if (installed[INSTALLED]) return;
+  installed[INSTALLED] = true;
 
-  const getConnectionHandler = WebSocketsController.prototype.getConnectionHandler;
-  WebSocketsController.prototype.getConnectionHandler = function (
+  const getConnectionHandler = controller.getConnectionHandler;
+  controller.getConnectionHandler = function (
     this: WebSocketsController,
     context,
     instance,
@@ -54,8 +62,8 @@ export function instrumentWebSockets(): void {
     };
   };
 
-  const subscribeMessages = WebSocketsController.prototype.subscribeMessages;
-  WebSocketsController.prototype.subscribeMessages = function (
+  const subscribeMessages = controller.subscribeMessages;
+  controller.subscribeMessages = function (
     this: WebSocketsController,
     subscribersMap,
     client,
@@ -66,10 +74,7 @@ export function instrumentWebSockets(): void {
       gatewayOfClient.set(client, gateway);
       countUnmatchedSocketIoEvents(client, gateway, subscribersMap);
     }
-    const adapter = (
-      this as unknown as { config: { getIoAdapter(): unknown } }
-    ).config.getIoAdapter();
-    countUnmatchedWsMessages(adapter);
+    countUnmatchedWsMessages(ioAdapterOf(this));
     return subscribeMessages.call(
       this,
       measuredMappingsOf(subscribersMap, gateway),
@@ -78,11 +83,13 @@ export function instrumentWebSockets(): void {
     );
   };
 
-  const handleError = WsProxy.prototype.handleError;
-  WsProxy.prototype.handleError = function (this: WsProxy, ...args) {
+  const handleError = wsProxy.handleError;
+  wsProxy.handleError = function (this: unknown, ...args: unknown[]) {
     noteHandlerException(args[2]);
     return handleError.apply(this, args);
   };
+  keepSignatures(controller, { getConnectionHandler, subscribeMessages });
+  keepSignatures(wsProxy, { handleError });
 }
 
 function measuredMappingsOf(
@@ -132,6 +139,8 @@ function countUnmatchedSocketIoEvents(
 /**
  * The ws adapter parses each frame and looks its event up in a map of handlers; a map that counts
  * failed lookups sees unknown events after the adapter's own parsing, and malformed frames not at all.
+ * The adapter builds that map once per client, so the counting view of it is made once per client too,
+ * and a frame costs no allocation beyond its arrival time.
  */
 function countUnmatchedWsMessages(adapter: unknown): void {
   const target = adapter as Record<PropertyKey, unknown>;
@@ -144,16 +153,37 @@ function countUnmatchedWsMessages(adapter: unknown): void {
     handlers: HandlersMap,
     ...rest: unknown[]
   ) {
-    const arrived = process.hrtime.bigint();
     const client = frame?.target;
     const gateway =
       client !== null && typeof client === 'object' ? gatewayOfClient.get(client) : undefined;
-    const counting =
-      gateway === undefined
-        ? handlers
-        : countingLookups(handlers, () => countUnmatched(gateway, arrived));
-    return (bindMessageHandler as Callback).call(this, frame, counting, ...rest);
+    if (gateway === undefined || typeof handlers !== 'object' || handlers === null) {
+      return (bindMessageHandler as Callback).call(this, frame, handlers, ...rest);
+    }
+    frameArrived = process.hrtime.bigint();
+    return (bindMessageHandler as Callback).call(
+      this,
+      frame,
+      countingLookupsOf(handlers, gateway),
+      ...rest,
+    );
   };
+}
+
+/**
+ * When the frame the ws adapter is handling now arrived. The adapter looks the event up synchronously
+ * within `bindMessageHandler`, right after this is set, so a miss reads its own frame's time.
+ */
+let frameArrived = 0n;
+
+const countingViews = new WeakMap<HandlersMap, { gateway: string; view: HandlersMap }>();
+
+/** The one counting view of `handlers` for `gateway`. */
+function countingLookupsOf(handlers: HandlersMap, gateway: string): HandlersMap {
+  const cached = countingViews.get(handlers);
+  if (cached?.gateway === gateway) return cached.view;
+  const view = countingLookups(handlers, () => countUnmatched(gateway, frameArrived));
+  countingViews.set(handlers, { gateway, view });
+  return view;
 }
 
 /** `handlers` as it is, except that a `get` that finds nothing calls `onMiss`. */
