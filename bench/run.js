@@ -128,7 +128,8 @@ async function measureThroughput(measured = setups, mix = REQUEST_MIX, epochs = 
           results[server.setup] = await load(server, PLAN.loadSeconds, mix);
         }
         for (const setup of measured) {
-          const bare = results[bareOf(setup)];
+          // A feature pair holds no bare app: its first setup is the baseline of the second.
+          const bare = results[measured.includes(bareOf(setup)) ? bareOf(setup) : measured[0]];
           results[setup].ratio = results[setup].throughput / bare.throughput;
           results[setup].cpuRatio = bare.cpuPerRequest / results[setup].cpuPerRequest;
           results[setup].cpuOverBare = results[setup].cpuPerRequest - bare.cpuPerRequest;
