@@ -344,6 +344,19 @@ function table(header, rows) {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** A setup's CPU and throughput cells, as the HTTP and the GraphQL comparison tables show them. */
+function comparisonCells(row) {
+  return [
+    SETUP_LABELS[row.setup],
+    fixed(row.cpuPerRequest, 0),
+    signed(row.cpuOverBare, (value) => fixed(value, 1)),
+    fixed(row.cpuRatio, 3),
+    fixed(row.throughput, 0),
+    fixed(row.ratio, 3),
+    `${fixed(row.ratioMin, 3)}–${fixed(row.ratioMax, 3)}`,
+  ];
+}
+
 function report({ throughput, graphql, scrape, cardinality, decorators, parts, outbound }) {
   const sections = [];
   if (throughput) {
@@ -372,13 +385,7 @@ function report({ throughput, graphql, scrape, cardinality, decorators, parts, o
           rows
             .filter((row) => platformOf(row.setup) === platform)
             .map((row) => [
-              SETUP_LABELS[row.setup],
-              fixed(row.cpuPerRequest, 0),
-              signed(row.cpuOverBare, (value) => fixed(value, 1)),
-              fixed(row.cpuRatio, 3),
-              fixed(row.throughput, 0),
-              fixed(row.ratio, 3),
-              `${fixed(row.ratioMin, 3)}–${fixed(row.ratioMax, 3)}`,
+              ...comparisonCells(row),
               fixed(row.p50, 0),
               fixed(row.p99, 0),
               mib(row.peakRss),
@@ -424,15 +431,7 @@ function report({ throughput, graphql, scrape, cardinality, decorators, parts, o
           'throughput ratio (median)',
           'throughput ratio range',
         ],
-        graphql.rows.map((row) => [
-          SETUP_LABELS[row.setup],
-          fixed(row.cpuPerRequest, 0),
-          signed(row.cpuOverBare, (value) => fixed(value, 1)),
-          fixed(row.cpuRatio, 3),
-          fixed(row.throughput, 0),
-          fixed(row.ratio, 3),
-          `${fixed(row.ratioMin, 3)}–${fixed(row.ratioMax, 3)}`,
-        ]),
+        graphql.rows.map(comparisonCells),
       ),
       'The same method as above, between a bare Nest GraphQL app (Apollo on Express, one resolver) and the ' +
         'same app with MetricsModule.forRoot(), which then also counts every operation in graphql_* metrics ' +

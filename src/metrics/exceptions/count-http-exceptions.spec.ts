@@ -19,7 +19,7 @@ function trackedResponse(): { response: ServerResponse; state: RequestState } {
     exemplar: undefined,
     unrecorded: false,
     platformRequest: undefined,
-    recorder: { finish: () => undefined },
+    recorder: { finish: () => undefined, connectionClosed: () => undefined },
     next: undefined,
   };
   enqueueRequest(socket, state);

@@ -24,7 +24,6 @@ import type { ExemplarReader } from '../../exemplars/trace-exemplars.js';
 import {
   enqueueRequest,
   requestsOn,
-  takeAllRequests,
   unwatchSocket,
   watchSocket,
   type RequestRecorder,
@@ -132,10 +131,7 @@ export class HttpRequestTracker implements TransportInstrumentation, RequestReco
     }
     this.stopWatchingResponses?.();
     this.stopWatchingResponses = undefined;
-    for (const socket of this.sockets) {
-      socket.removeListener('close', this.onSocketClose);
-      unwatchSocket(socket);
-    }
+    for (const socket of this.sockets) unwatchSocket(socket);
     this.sockets.clear();
   }
 
@@ -188,24 +184,18 @@ export class HttpRequestTracker implements TransportInstrumentation, RequestReco
         next: undefined,
       };
       // Once per connection, not per request: keep-alive connections carry many requests.
-      if (watchSocket(socket, this)) {
-        this.sockets.add(socket);
-        socket.on('close', this.onSocketClose);
-      }
+      if (watchSocket(socket, this)) this.sockets.add(socket);
       enqueueRequest(socket, state);
     } catch (error) {
       this.errors.report('the HTTP request hook', error);
     }
   };
 
-  /** A connection closed: the requests still queued on it were abandoned before their answer was sent. */
-  private readonly onSocketClose: (this: Socket) => void = ((tracker: HttpRequestTracker) =>
-    function onSocketClose(this: Socket): void {
-      tracker.sockets.delete(this);
-      for (let state = takeAllRequests(this); state; state = state.next) {
-        state.recorder.finish(state, false);
-      }
-    })(this);
+  /** The requests still queued on a closed connection were abandoned before their answer was sent. */
+  connectionClosed(socket: Socket, abandoned: RequestState | undefined): void {
+    this.sockets.delete(socket);
+    for (let state = abandoned; state; state = state.next) this.finish(state, false);
+  }
 
   finish(state: RequestState, delivered: boolean): void {
     if (state.unrecorded) return;

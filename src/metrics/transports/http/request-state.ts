@@ -6,6 +6,8 @@ import type { ExemplarLabels } from '../../exemplars/trace-exemplars.js';
 export interface RequestRecorder {
   /** `delivered` is false for a response abandoned before it was sent. */
   finish(state: RequestState, delivered: boolean): void;
+  /** A connection it watches closed; its queue has been emptied into `abandoned`, oldest first. */
+  connectionClosed(socket: Socket, abandoned: RequestState | undefined): void;
 }
 
 /**
@@ -41,20 +43,33 @@ type TrackedSocket = Socket & { [IN_FLIGHT]?: RequestState; [WATCHED_BY]?: Reque
 
 /**
  * Marks `socket` as watched by `recorder`, which learns from the socket's `close` event of requests
- * that will never be answered. @returns false when it already was.
+ * that will never be answered. One listener, shared by every socket, is added once per connection.
+ * @returns false when it already was.
  */
 export function watchSocket(socket: Socket, recorder: RequestRecorder): boolean {
   const tracked = socket as TrackedSocket;
-  if (tracked[WATCHED_BY] === recorder) return false;
+  const previous = tracked[WATCHED_BY];
+  if (previous === recorder) return false;
   tracked[WATCHED_BY] = recorder;
+  if (previous === undefined) socket.on('close', onWatchedSocketClose);
   return true;
 }
 
 /** Forgets the socket's requests and its watcher, when its recorder stops. */
 export function unwatchSocket(socket: Socket): void {
   const tracked = socket as TrackedSocket;
+  socket.removeListener('close', onWatchedSocketClose);
   tracked[WATCHED_BY] = undefined;
   tracked[IN_FLIGHT] = undefined;
+}
+
+/** `this` is the socket, so no closure per connection. */
+function onWatchedSocketClose(this: TrackedSocket): void {
+  const recorder = this[WATCHED_BY];
+  const abandoned = this[IN_FLIGHT];
+  this[WATCHED_BY] = undefined;
+  this[IN_FLIGHT] = undefined;
+  recorder?.connectionClosed(this, abandoned);
 }
 
 function socketOf(response: ServerResponse): TrackedSocket | undefined {
@@ -93,14 +108,6 @@ export function dequeueRequest(socket: Socket, response: ServerResponse): Reques
     }
   }
   return undefined;
-}
-
-/** Empties a closing socket's queue: the requests still in it were never answered. */
-export function takeAllRequests(socket: Socket): RequestState | undefined {
-  const tracked = socket as TrackedSocket;
-  const head = tracked[IN_FLIGHT];
-  tracked[IN_FLIGHT] = undefined;
-  return head;
 }
 
 /** The requests in flight on `socket`, oldest first. */
