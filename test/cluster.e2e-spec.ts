@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { get as httpGet } from 'node:http';
 import {
   bootstrapCluster,
@@ -8,7 +9,7 @@ import {
 import { startChild, type ChildProcessHandle } from './support/child-process.js';
 import { requestFresh } from './support/fresh-request.js';
 import { freePort } from './support/loopback.js';
-import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
+import { labelValues, parseExposition, samplesOf, sumOf, valueOf } from './support/exposition.js';
 import { buildForNode, type NodeBuild } from './support/node-build.js';
 import { PLATFORMS } from './support/platforms.js';
 import { FAST_POLL, pollUntil } from './support/poll.js';
@@ -188,8 +189,60 @@ describe.each(PLATFORMS)('cluster mode with real forked workers on %s', (platfor
     expect(sumOf(await scrapeUntilTotal(answered), REQUESTS)).toBe(before + 1);
   });
 
-  it("keeps answering while a worker is killed, replaces it, and keeps the dead worker's counts", async () => {
+  it("carries each series' newest exemplar from the workers into the OpenMetrics output", async () => {
+    /** Each request continues a trace of the test's; the worker's server span answers its id. */
+    const sent: Array<{ traceId: string; spanId: string; pid: number }> = [];
+    for (let i = 0; i < 8; i++) {
+      const traceId = randomBytes(16).toString('hex');
+      const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+      const response = await requestFresh(`${appUrl}/work/traced-${i}`, {
+        headers: { traceparent },
+      });
+      expect(response.status).toBe(200);
+      answered++;
+      const pid = (JSON.parse(response.body) as { pid: number }).pid;
+      workerPids.add(pid);
+      const [, answeredTrace, spanId] =
+        /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(String(response.headers.traceresponse)) ?? [];
+      expect(answeredTrace).toBe(traceId);
+      sent.push({ traceId, spanId, pid });
+    }
+    expect(new Set(sent.map(({ pid }) => pid)).size).toBe(2);
     await scrapeUntilTotal(answered);
+
+    const openMetrics = await requestFresh(`${metricsUrl}/metrics`, {
+      headers: { accept: 'application/openmetrics-text; version=1.0.0' },
+    });
+    expect(openMetrics.headers['content-type']).toContain('application/openmetrics-text');
+    const series = { method: 'GET', endpoint: '/work/:id' };
+    const last = sent[sent.length - 1];
+    // The cluster's counter shows the newest exemplar of either worker: the last request's.
+    const [counter] = samplesOf(openMetrics.body, 'http_requests_total', {
+      ...series,
+      status_code: '200',
+    });
+    expect(counter.exemplar).toMatchObject({
+      labels: { trace_id: last.traceId, span_id: last.spanId },
+      value: 1,
+    });
+    const buckets = samplesOf(openMetrics.body, 'http_request_duration_seconds_bucket', series);
+    const bucketExemplars = buckets.flatMap(({ exemplar }) => (exemplar ? [exemplar.labels] : []));
+    expect(bucketExemplars).toContainEqual({ trace_id: last.traceId, span_id: last.spanId });
+    // Every exemplar names a span that served one of this suite's requests.
+    const sentSpans = new Set(sent.map(({ spanId }) => spanId));
+    for (const labels of bucketExemplars) {
+      if (sentSpans.has(labels.span_id)) {
+        expect(sent.find(({ spanId }) => spanId === labels.span_id)?.traceId).toBe(labels.trace_id);
+      }
+    }
+    // The classic text format stays without exemplars.
+    expect(parseExposition(await scrape()).filter(({ exemplar }) => exemplar)).toEqual([]);
+  });
+
+  it("keeps answering while a worker is killed, replaces it, and keeps the dead worker's counts", async () => {
+    const workAnswered = (text: string) =>
+      valueOf(text, REQUESTS, { method: 'GET', endpoint: '/work/:id', status_code: '200' });
+    const workBefore = workAnswered(await scrapeUntilTotal(answered)) ?? 0;
     const before = new Set(workerPids);
     const victim = [...before][0];
     /** Requests given up on: lost with the dead worker, or a live worker's slow answer (then a 499). */
@@ -227,17 +280,15 @@ describe.each(PLATFORMS)('cluster mode with real forked workers on %s', (platfor
     expect(scrapesDuringKill).toBeGreaterThan(0);
 
     for (let i = 0; i < 10; i++) await hitApp(`/work/after-${i}`);
-    const workAnswered = (text: string) =>
-      valueOf(text, REQUESTS, { method: 'GET', endpoint: '/work/:id', status_code: '200' });
     const text = await pollUntil(
       'the requests after the kill to be recorded',
       async () => {
         const current = await scrape();
-        return workAnswered(current) === 70 ? current : undefined;
+        return workAnswered(current) === workBefore + 10 ? current : undefined;
       },
       FAST_POLL,
     );
-    expect(workAnswered(text)).toBe(70);
+    expect(workAnswered(text)).toBe(workBefore + 10);
     expect(sumOf(text, REQUESTS)).toBeGreaterThanOrEqual(answered);
     expect(sumOf(text, REQUESTS)).toBeLessThanOrEqual(answered + abandoned);
     expect(labelValues(text, 'process_resident_memory_bytes', 'worker')).toEqual(['1', '2']);

@@ -19,6 +19,7 @@ import {
   type ScrapeReply,
   type ScrapeRequest,
 } from './cluster-protocol.js';
+import { carryNewestExemplars } from './cluster-exemplars.js';
 
 /** How {@link bootstrapCluster} runs the workers and serves their metrics. */
 export interface ClusterOptions {
@@ -343,7 +344,9 @@ class PrimaryProcess implements ClusterPrimary {
       if (!replies.has(workerId) && this.slots.has(workerId)) snapshots.push(counts);
     }
     if (this.retired.length > 0) snapshots.push(this.retired);
-    return { registry: AggregatorRegistry.aggregate(snapshots), ...this.renderOptions };
+    const registry: Registry = AggregatorRegistry.aggregate(snapshots);
+    carryNewestExemplars(registry, snapshots);
+    return { registry, ...this.renderOptions };
   }
 
   private retire(workerId: number): void {
