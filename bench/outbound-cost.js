@@ -5,7 +5,6 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import diagnosticsChannel from 'node:diagnostics_channel';
 import { Agent, request } from 'node:http';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { MetricsModule, MetricsService } from '../dist/metrics/index.js';
@@ -60,19 +59,19 @@ let recordedCalls = 0;
 
 // What subscribing costs by itself: Node builds and publishes each message to any subscriber, so
 // the same channels with subscribers that do nothing separate Node's share from the recorder's.
-const CHANNELS = recorder.handlers.map(([name]) => name);
+const CHANNELS = recorder.handlers.map(([channel]) => channel);
 const doNothing = () => {};
 const ENTER = {
   off: () => recorder.stop(),
   subscribed: () => {
-    for (const name of CHANNELS) diagnosticsChannel.subscribe(name, doNothing);
+    for (const channel of CHANNELS) channel.subscribe(doNothing);
   },
   on: () => recorder.start(),
 };
 const LEAVE = {
   off: () => {},
   subscribed: () => {
-    for (const name of CHANNELS) diagnosticsChannel.unsubscribe(name, doNothing);
+    for (const channel of CHANNELS) channel.unsubscribe(doNothing);
   },
   on: () => recorder.stop(),
 };

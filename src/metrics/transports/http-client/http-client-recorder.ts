@@ -1,4 +1,4 @@
-import diagnosticsChannel from 'node:diagnostics_channel';
+import type { Channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import type { Counter, Histogram } from 'prom-client';
 import { OTHER_METHOD, STANDARD_HTTP_METHODS } from '../../metrics.constants.js';
@@ -10,6 +10,7 @@ import {
 } from '../../recording/buffered-series.js';
 import type { InstrumentationErrors } from '../../recording/instrumentation-errors.js';
 import { LabelValueCap } from '../../recording/label-value-cap.js';
+import { loadBundledUndici, publisherChannel } from '../publisher-channel.js';
 import { clientRequestPeerHost, undiciPeerHost, type ClientRequestPeer } from './peer-host.js';
 import { isExcludedFromClientMetrics } from './unrecorded-calls.js';
 
@@ -37,16 +38,36 @@ export const CLIENT_ERROR_STATUS = 'error';
  * which publishes to the same channels) and `node:http`'s (`node:https`, axios and `@nestjs/axios`,
  * which sit on top of it). Each call goes through exactly one of the two, so none is counted twice.
  */
-const CHANNELS = {
-  undiciCreate: 'undici:request:create',
-  undiciHeaders: 'undici:request:headers',
-  undiciError: 'undici:request:error',
-  httpStart: 'http.client.request.start',
-  httpResponse: 'http.client.response.finish',
-  httpError: 'http.client.request.error',
-} as const;
+interface OutboundChannels {
+  readonly undiciCreate: Channel;
+  readonly undiciHeaders: Channel;
+  readonly undiciError: Channel;
+  readonly httpStart: Channel;
+  readonly httpResponse: Channel;
+  readonly httpError: Channel;
+}
 
-type ChannelName = (typeof CHANNELS)[keyof typeof CHANNELS];
+let outboundChannels: OutboundChannels | undefined;
+
+/**
+ * The channel objects undici and `node:http` publish on, taken once undici is loaded so that they are
+ * the publishers' own (see publisher-channel.ts for how a channel looked up before its publisher
+ * loads can lose every message). Not at import: an app without outbound metrics need not load undici.
+ */
+function channels(): OutboundChannels {
+  if (!outboundChannels) {
+    loadBundledUndici();
+    outboundChannels = {
+      undiciCreate: publisherChannel('undici:request:create'),
+      undiciHeaders: publisherChannel('undici:request:headers'),
+      undiciError: publisherChannel('undici:request:error'),
+      httpStart: publisherChannel('http.client.request.start'),
+      httpResponse: publisherChannel('http.client.response.finish'),
+      httpError: publisherChannel('http.client.request.error'),
+    };
+  }
+  return outboundChannels;
+}
 
 interface UndiciRequest {
   method?: unknown;
@@ -93,7 +114,7 @@ export class HttpClientRecorder {
   private readonly callSeries = new Map<string, Map<string, Map<string, CallSeries>>>();
   private readonly statusLabels = new Map<number, string>();
   private readonly errorSeries = new Map<string, CounterSeries>();
-  private readonly handlers: ReadonlyArray<[ChannelName, (message: unknown) => void]>;
+  private readonly handlers: ReadonlyArray<[Channel, (message: unknown) => void]>;
   private subscribed = false;
   /** One listener for every `node:http` request; `this` is the request, so no closure per call. */
   private readonly onClientRequestClose: (this: object) => void;
@@ -112,18 +133,19 @@ export class HttpClientRecorder {
           this.errors.report(where, error);
         }
       };
+    const published = channels();
     this.handlers = [
-      [CHANNELS.undiciCreate, guarded('the fetch request hook', (m) => this.started(m.request))],
+      [published.undiciCreate, guarded('the fetch request hook', (m) => this.started(m.request))],
       [
-        CHANNELS.undiciHeaders,
+        published.undiciHeaders,
         guarded('the fetch response hook', (m) => this.answered(m.request, m.response, undici)),
       ],
       [
-        CHANNELS.undiciError,
+        published.undiciError,
         guarded('the fetch error hook', (m) => this.failed(m.request, m.error, undici)),
       ],
       [
-        CHANNELS.httpStart,
+        published.httpStart,
         guarded('the http.request hook', (m) => {
           const request = m.request as ClientRequestLike | undefined;
           if (!this.started(request)) return;
@@ -134,13 +156,13 @@ export class HttpClientRecorder {
         }),
       ],
       [
-        CHANNELS.httpResponse,
+        published.httpResponse,
         guarded('the http.request response hook', (m) =>
           this.answered(m.request, m.response, clientRequest),
         ),
       ],
       [
-        CHANNELS.httpError,
+        published.httpError,
         guarded('the http.request error hook', (m) =>
           this.failed(m.request, m.error, clientRequest),
         ),
@@ -158,14 +180,14 @@ export class HttpClientRecorder {
   start(): void {
     if (this.subscribed) return;
     this.subscribed = true;
-    for (const [name, handler] of this.handlers) diagnosticsChannel.subscribe(name, handler);
+    for (const [channel, handler] of this.handlers) channel.subscribe(handler);
   }
 
   /** Stops recording. Calls in flight are not recorded, so an app closed and created again counts each call once. */
   stop(): void {
     if (!this.subscribed) return;
     this.subscribed = false;
-    for (const [name, handler] of this.handlers) diagnosticsChannel.unsubscribe(name, handler);
+    for (const [channel, handler] of this.handlers) channel.unsubscribe(handler);
   }
 
   private started(request: object | undefined): boolean {

@@ -1,6 +1,6 @@
-import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { publisherChannel } from '../publisher-channel.js';
 import { dequeueRequest } from './request-state.js';
 
 /**
@@ -8,7 +8,7 @@ import { dequeueRequest } from './request-state.js';
  * `node:http` and `node:https` server in the process. Listening here instead of to each response's
  * `close` event spares every request a listener of its own.
  */
-const RESPONSE_FINISH_CHANNEL = 'http.server.response.finish';
+const responseFinishChannel = publisherChannel('http.server.response.finish');
 
 interface ResponseFinishMessage {
   readonly socket: Socket;
@@ -29,11 +29,11 @@ function onResponseFinish(message: unknown): void {
  * channel is subscribed while at least one tracker watches it.
  */
 export function watchFinishedResponses(): () => void {
-  if (watchers++ === 0) diagnosticsChannel.subscribe(RESPONSE_FINISH_CHANNEL, onResponseFinish);
+  if (watchers++ === 0) responseFinishChannel.subscribe(onResponseFinish);
   let stopped = false;
   return () => {
     if (stopped) return;
     stopped = true;
-    if (--watchers === 0) diagnosticsChannel.unsubscribe(RESPONSE_FINISH_CHANNEL, onResponseFinish);
+    if (--watchers === 0) responseFinishChannel.unsubscribe(onResponseFinish);
   };
 }
