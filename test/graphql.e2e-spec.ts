@@ -11,12 +11,13 @@ import {
 } from '../src/metrics/index.js';
 import { createFixture } from './fixtures/fixture-app.js';
 import {
+  GRAPHQL_SETUPS,
   createGraphqlFixture,
   type GraphqlFixture,
   type GraphqlFixtureOptions,
 } from './fixtures/graphql-app.js';
 import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
-import { PLATFORMS, type Platform } from './support/platforms.js';
+import type { Platform } from './support/platforms.js';
 import { pollUntil } from './support/poll.js';
 import { describeWithBinary, runBinary } from './support/promtool.js';
 
@@ -55,8 +56,8 @@ const operation = (type: string, name: string, status: string) => ({
   status,
 });
 
-describe.each(PLATFORMS)('GraphQL over Apollo on %s', (platform) => {
-  const start = (options: GraphqlFixtureOptions = {}) => startOn(platform, options);
+describe.each(GRAPHQL_SETUPS)('GraphQL over %s on %s', (driver, platform) => {
+  const start = (options: GraphqlFixtureOptions = {}) => startOn(platform, { driver, ...options });
 
   describe('HTTP labels', () => {
     it('labels GraphQL requests with the GraphQL path and keeps <unmatched> for real 404s', async () => {
@@ -309,19 +310,16 @@ describe.each(PLATFORMS)('GraphQL over Apollo on %s', (platform) => {
   });
 
   describe('instrumentation stays out of the way', () => {
-    it("leaves the app's own Apollo plugins and options object as they were", async () => {
+    it("runs the app's own Apollo plugins or Mercurius hooks and leaves its options as they were", async () => {
       const seen: string[] = [];
-      const plugins = [
-        {
-          async requestDidStart() {
-            seen.push('request');
-          },
-        },
-      ];
-      const f = await start({ graphql: { plugins } });
+      const requestDidStart = async () => void seen.push('request');
+      const plugins = [{ requestDidStart }];
+      const hooks = { preParsing: requestDidStart };
+      const f = await start({ graphql: driver === 'apollo' ? { plugins } : { hooks } });
       await f.post({ query: 'query Shelf { books { id } }' }).expect(200);
       expect(seen).toEqual(['request']);
-      expect(plugins).toHaveLength(1);
+      expect(plugins).toEqual([{ requestDidStart }]);
+      expect(hooks).toEqual({ preParsing: requestDidStart });
       const text = await scrapeWhen(f, 1);
       expect(valueOf(text, OPERATIONS, operation('query', 'Shelf', 'success'))).toBe(1);
     });
