@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import mercurius from 'mercurius';
 import request from 'supertest';
 import {
   ANONYMOUS_OPERATION,
@@ -48,6 +49,17 @@ function scrapeWhen(f: GraphqlFixture, httpRequests: number): Promise<string> {
     },
     { attempts: 200, intervalMs: 10 },
   ).catch(() => f.scrape());
+}
+
+/** Exactly these series of `family`, in any order: operations of one request may end in any order. */
+function expectSeries(
+  text: string,
+  family: string,
+  expected: Array<[labels: Record<string, string>, value: number]>,
+): void {
+  for (const [labels, value] of expected)
+    expect([labels, valueOf(text, family, labels)]).toEqual([labels, value]);
+  expect(samplesOf(text, family)).toHaveLength(expected.length);
 }
 
 const operation = (type: string, name: string, status: string) => ({
@@ -309,6 +321,55 @@ describe.each(GRAPHQL_SETUPS)('GraphQL over %s on %s', (driver, platform) => {
     });
   });
 
+  describe('operations the client names, batches that partly fail', () => {
+    it('labels the operation the client names in a document that holds several', async () => {
+      const f = await start();
+      const document =
+        'query First { books { id } } mutation Second { addBook(title: "Kim") { id } }';
+      await f.post({ query: document, operationName: 'Second' }).expect(200);
+      await f.post({ query: document, operationName: 'First' }).expect(200);
+      // A name the document does not hold selects no operation.
+      const unknown = await f.post({ query: document, operationName: 'Third' });
+      const text = await scrapeWhen(f, 3);
+      expectSeries(text, OPERATIONS, [
+        [operation('mutation', 'Second', 'success'), 1],
+        [operation('query', 'First', 'success'), 1],
+        [operation(INVALID_OPERATION, INVALID_OPERATION, 'error'), 1],
+      ]);
+      // Apollo refuses it before it runs; Mercurius runs it, and graphql-js answers the error.
+      expect(unknown.status).toBe(driver === 'apollo' ? 400 : 200);
+    });
+
+    it('counts each operation of a batch apart, the ones that fail before they run too', async () => {
+      const f = await start();
+      const response = await f.post([
+        { query: 'query Shelf { books { id } }' },
+        { query: 'query Cut { books ' },
+        { query: 'query Broken { nope }' },
+        { query: 'query Empty { emptyShelf { id } }' },
+        { query: 'query Shelf { books { title } }' },
+      ]);
+      const text = await scrapeWhen(f, 1);
+      expectSeries(text, OPERATIONS, [
+        [operation('query', 'Shelf', 'success'), 2],
+        [operation(INVALID_OPERATION, INVALID_OPERATION, 'error'), 1],
+        [operation('query', 'Broken', 'error'), 1],
+        [operation('query', 'Empty', 'error'), 1],
+      ]);
+      expect(sumOf(text, DURATION_COUNT)).toBe(5);
+      expect(samplesOf(text, EXCEPTIONS).map(({ labels, value }) => [labels, value])).toEqual([
+        [
+          { exception_type: 'ShelfEmptyError', operation_type: 'query', operation_name: 'Empty' },
+          1,
+        ],
+      ]);
+      expect(response.status).toBe(200);
+      expect(
+        valueOf(text, REQUESTS, { method: 'POST', endpoint: '/graphql', status_code: '200' }),
+      ).toBe(1);
+    });
+  });
+
   describe('instrumentation stays out of the way', () => {
     it("runs the app's own Apollo plugins or Mercurius hooks and leaves its options as they were", async () => {
       const seen: string[] = [];
@@ -360,5 +421,83 @@ describe.each(GRAPHQL_SETUPS)('GraphQL over %s on %s', (driver, platform) => {
       expect(result.output).toBe('');
       expect(result.status).toBe(0);
     });
+  });
+});
+
+describe("GraphQL over mercurius on fastify: Mercurius' own options", () => {
+  const start = (options: GraphqlFixtureOptions = {}) =>
+    startOn('fastify', { driver: 'mercurius', ...options });
+
+  it("answers with the app's own error formatter and still counts what resolvers threw", async () => {
+    const formatted: unknown[] = [];
+    const errorFormatter: typeof mercurius.defaultErrorFormatter = (execution, context) => {
+      formatted.push(execution.errors.map((error) => error.message));
+      const { statusCode, response } = mercurius.defaultErrorFormatter(execution, context);
+      const errors = response.errors?.map((error) => ({ ...error, message: 'hidden' }));
+      return { statusCode, response: { ...response, errors } };
+    };
+    const f = await start({ graphql: { errorFormatter } });
+    const response = await f.post({ query: 'query Empty { emptyShelf { id } }' }).expect(200);
+    expect(response.body).toMatchObject({ data: null, errors: [{ message: 'hidden' }] });
+    await f.post({ query: 'query Shelf { books { id } }' }).expect(200);
+    expect(formatted).toEqual([['the shelf is empty']]);
+    const text = await scrapeWhen(f, 2);
+    expectSeries(text, OPERATIONS, [
+      [operation('query', 'Empty', 'error'), 1],
+      [operation('query', 'Shelf', 'success'), 1],
+    ]);
+    expectSeries(text, EXCEPTIONS, [
+      [{ exception_type: 'ShelfEmptyError', operation_type: 'query', operation_name: 'Empty' }, 1],
+    ]);
+  });
+
+  it('counts operations sent with GET, and a mutation over GET that Mercurius refuses', async () => {
+    const f = await start();
+    const http = request(f.app.getHttpServer());
+    const document = 'query First { books { id } } query Second { book(id: 1) { id } }';
+    await http.get('/graphql').query({ query: document, operationName: 'Second' }).expect(200);
+    await http
+      .get('/graphql')
+      .query({ query: 'mutation Shelve { addBook(title: "Kim") { id } }' })
+      .expect(405);
+    const text = await scrapeWhen(f, 2);
+    expectSeries(text, OPERATIONS, [
+      [operation('query', 'Second', 'success'), 1],
+      [operation('mutation', 'Shelve', 'error'), 1],
+    ]);
+    expect(text).not.toContain('Kim');
+  });
+
+  it("counts operations that fail before they run when the app's errorHandler answers them", async () => {
+    const f = await start({
+      graphql: {
+        errorHandler: (
+          _error: unknown,
+          _request: unknown,
+          reply: { code(status: number): { send(body: unknown): void } },
+        ) => reply.code(418).send({ refused: true }),
+      },
+    });
+    await f.post({ query: 'query Cut { books ' }).expect(418);
+    await f.post({ query: 'query Broken { nope }' }).expect(418);
+    const text = await scrapeWhen(f, 2);
+    expectSeries(text, OPERATIONS, [
+      [operation(INVALID_OPERATION, INVALID_OPERATION, 'error'), 1],
+      [operation('query', 'Broken', 'error'), 1],
+    ]);
+    expect(samplesOf(text, EXCEPTIONS)).toHaveLength(0);
+  });
+
+  it('leaves out operations the app runs itself with app.graphql(), which no HTTP reply carries', async () => {
+    const f = await start();
+    const fastify = f.app.getHttpAdapter().getInstance() as {
+      graphql(source: string): Promise<unknown>;
+    };
+    await expect(fastify.graphql('query Shelf { books { id } }')).resolves.toEqual({
+      data: { books: [{ id: 1 }, { id: 2 }] },
+    });
+    await f.post({ query: 'query Shelf { books { id } }' }).expect(200);
+    const text = await scrapeWhen(f, 1);
+    expectSeries(text, OPERATIONS, [[operation('query', 'Shelf', 'success'), 1]]);
   });
 });
