@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import mercurius from 'mercurius';
+import { request as httpRequest, type Server } from 'node:http';
 import request from 'supertest';
 import {
   ANONYMOUS_OPERATION,
@@ -14,11 +15,13 @@ import { createFixture } from './fixtures/fixture-app.js';
 import {
   GRAPHQL_SETUPS,
   createGraphqlFixture,
+  heldShelf,
   type GraphqlFixture,
   type GraphqlFixtureOptions,
 } from './fixtures/graphql-app.js';
 import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
 import type { Platform } from './support/platforms.js';
+import { LOOPBACK, closeServer, listenOnLoopback } from './support/loopback.js';
 import { pollUntil } from './support/poll.js';
 import { describeWithBinary, runBinary } from './support/promtool.js';
 
@@ -368,6 +371,40 @@ describe.each(GRAPHQL_SETUPS)('GraphQL over %s on %s', (driver, platform) => {
         valueOf(text, REQUESTS, { method: 'POST', endpoint: '/graphql', status_code: '200' }),
       ).toBe(1);
     });
+  });
+
+  it('counts an operation whose client left while it ran once, when it resolves', async () => {
+    const f = await start();
+    const server = f.app.getHttpServer() as Server;
+    const port = await listenOnLoopback(server);
+    try {
+      const body = JSON.stringify({ query: 'query Held { heldBooks { id } }' });
+      const left = httpRequest(`http://${LOOPBACK}:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
+      left.on('error', () => undefined);
+      left.end(body);
+      await pollUntil('the resolver to run', async () =>
+        heldShelf.arrived === 1 ? true : undefined,
+      );
+      left.destroy();
+      await pollUntil('the abandoned request to be counted', async () =>
+        valueOf(await f.scrape(), REQUESTS, { status_code: '499' }) === 1 ? true : undefined,
+      );
+      expect(samplesOf(await f.scrape(), OPERATIONS)).toHaveLength(0);
+
+      heldShelf.releaseAll();
+      const text = await pollUntil('the operation to be counted', async () => {
+        const current = await f.scrape();
+        return sumOf(current, OPERATIONS) === 1 ? current : undefined;
+      });
+      expectSeries(text, OPERATIONS, [[operation('query', 'Held', 'success'), 1]]);
+    } finally {
+      heldShelf.releaseAll();
+      heldShelf.arrived = 0;
+      await closeServer(server);
+    }
   });
 
   describe('instrumentation stays out of the way', () => {

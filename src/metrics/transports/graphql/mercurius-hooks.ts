@@ -45,7 +45,10 @@ type SchemaTransform = (schema: Schema) => Schema;
 interface OperationContext {
   readonly reply?: {
     readonly request?: { readonly body?: unknown; readonly query?: unknown };
-    readonly raw?: { once(event: 'close', listener: () => void): unknown };
+    readonly raw?: {
+      once(event: 'close', listener: () => void): unknown;
+      readonly writableFinished?: boolean;
+    };
   };
   readonly operationId?: number;
 }
@@ -75,7 +78,8 @@ const ENDED_WITHOUT_RESULT: readonly unknown[] = [
  * - an operation that resolves (with or without errors) is counted in `onResolution`;
  * - one that fails before it runs (a syntax or validation error, a mutation over GET) gets no
  *   `onResolution`; it is counted when its response closes, `error`, labelled from its document read
- *   again on this path only (`<invalid>` when it does not parse).
+ *   again on this path only (`<invalid>` when it does not parse). So is one whose client left before
+ *   it ran; one whose client left while it ran is counted when it resolves, as on Apollo.
  * Operations that do not come with an HTTP reply (`app.graphql()` called by the app itself, operations
  * over WebSocket) are not measured.
  */
@@ -124,7 +128,10 @@ export function measureMercurius(
       pendingByContext.set(context, pending);
       response.once('close', () => {
         try {
-          if (pendingByContext.get(context) === pending) finish(context, pending);
+          if (pendingByContext.get(context) !== pending) return;
+          // The client left while it ran: Mercurius runs it to the end, and `onResolution` counts it.
+          if (pending.document !== undefined && !response.writableFinished) return;
+          finish(context, pending);
         } catch (error) {
           errors.report('the Mercurius operation hooks', error);
         }
