@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import mercurius from 'mercurius';
-import { request as httpRequest, type Server } from 'node:http';
+import { request as httpRequest, type Server, type ServerResponse } from 'node:http';
 import request from 'supertest';
 import {
   ANONYMOUS_OPERATION,
@@ -523,6 +523,36 @@ describe("GraphQL over mercurius on fastify: Mercurius' own options", () => {
       [operation('query', 'Broken', 'error'), 1],
     ]);
     expect(samplesOf(text, EXCEPTIONS)).toHaveLength(0);
+  });
+
+  it('counts every operation of a large batch, and listens to its response once', async () => {
+    const closeListeners: number[] = [];
+    const f = await start({
+      configure: (app) => {
+        const fastify = app.getHttpAdapter().getInstance() as {
+          addHook(
+            name: 'onResponse',
+            hook: (request: { url: string }, reply: { raw: ServerResponse }) => Promise<void>,
+          ): void;
+        };
+        fastify.addHook('onResponse', async (request, reply) => {
+          if (request.url === '/graphql') closeListeners.push(reply.raw.listenerCount('close'));
+        });
+      },
+    });
+    await f.post({ query: 'query Shelf { books { id } }' }).expect(200);
+    const batch = Array.from({ length: 25 }, (_, index) => ({
+      query: index % 5 === 4 ? 'query Broken { nope }' : 'query Shelf { books { id } }',
+    }));
+    await f.post(batch).expect(200);
+    const text = await scrapeWhen(f, 2);
+    expectSeries(text, OPERATIONS, [
+      [operation('query', 'Shelf', 'success'), 21],
+      [operation('query', 'Broken', 'error'), 5],
+    ]);
+    // As many listeners for 25 operations as for one: Node warns of a leak past 10.
+    expect(closeListeners).toHaveLength(2);
+    expect(closeListeners[1]).toBe(closeListeners[0]);
   });
 
   it('leaves out operations the app runs itself with app.graphql(), which no HTTP reply carries', async () => {

@@ -45,12 +45,15 @@ type SchemaTransform = (schema: Schema) => Schema;
 interface OperationContext {
   readonly reply?: {
     readonly request?: { readonly body?: unknown; readonly query?: unknown };
-    readonly raw?: {
-      once(event: 'close', listener: () => void): unknown;
-      readonly writableFinished?: boolean;
-    };
+    readonly raw?: Response;
   };
   readonly operationId?: number;
+}
+
+/** The Node response under the reply. */
+interface Response {
+  once(event: 'close', listener: () => void): unknown;
+  readonly writableFinished?: boolean;
 }
 
 /** One operation, from Mercurius' `preParsing` to its end. */
@@ -92,6 +95,8 @@ export function measureMercurius(
   errors: InstrumentationErrors,
 ): void {
   const pendingByContext = new WeakMap<object, Pending>();
+  /** The operations of each response, batched or not: one `close` listener per response, not per operation. */
+  const operationsByResponse = new WeakMap<object, OperationContext[]>();
 
   const finish = (
     context: OperationContext,
@@ -120,22 +125,33 @@ export function measureMercurius(
     );
   };
 
+  const closed = (response: Response, operations: readonly OperationContext[]) => {
+    try {
+      for (const context of operations) {
+        const pending = pendingByContext.get(context);
+        if (pending === undefined) continue;
+        // The client left while it ran: Mercurius runs it to the end, and `onResolution` counts it.
+        if (pending.document !== undefined && response.writableFinished === false) continue;
+        finish(context, pending);
+      }
+    } catch (error) {
+      errors.report('the Mercurius operation hooks', error);
+    }
+  };
+
   const preParsing = (_schema: unknown, source: string, context: OperationContext) => {
     try {
       const response = context?.reply?.raw;
       if (response === undefined) return;
-      const pending: Pending = { startedAt: performance.now(), source };
-      pendingByContext.set(context, pending);
-      response.once('close', () => {
-        try {
-          if (pendingByContext.get(context) !== pending) return;
-          // The client left while it ran: Mercurius runs it to the end, and `onResolution` counts it.
-          if (pending.document !== undefined && !response.writableFinished) return;
-          finish(context, pending);
-        } catch (error) {
-          errors.report('the Mercurius operation hooks', error);
-        }
-      });
+      pendingByContext.set(context, { startedAt: performance.now(), source });
+      const operations = operationsByResponse.get(response);
+      if (operations !== undefined) {
+        operations.push(context);
+        return;
+      }
+      const first = [context];
+      operationsByResponse.set(response, first);
+      response.once('close', () => closed(response, first));
     } catch (error) {
       errors.report('the Mercurius operation hooks', error);
     }
@@ -211,11 +227,20 @@ function timedResolve(
       throw error;
     }
     if (typeof (result as PromiseLike<unknown> | null)?.then === 'function') {
-      // A branch of its own: the promise handed back is the resolver's, unchanged.
-      (result as PromiseLike<unknown>).then(resolved, resolved);
-    } else {
-      resolved();
+      // Its `then` is called once, here, as graphql-js would: a thenable that runs on `then` (a query
+      // builder's) runs once. The promise handed on settles as it does.
+      return Promise.resolve(result).then(
+        (value) => {
+          resolved();
+          return value;
+        },
+        (error: unknown) => {
+          resolved();
+          throw error;
+        },
+      );
     }
+    resolved();
     return result;
   };
 }
