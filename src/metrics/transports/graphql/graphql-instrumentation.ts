@@ -69,22 +69,12 @@ export async function instrumentGraphql(
     // graphql is a dependency of @nestjs/graphql, so it is there whenever GraphQLModule is.
     const { parse } = await import('graphql');
     if (kind === 'mercurius') {
-      // mercurius is a dependency of @nestjs/mercurius, so it is there whenever MercuriusDriver is.
-      const { default: mercurius } = await import('mercurius');
-      extendMergedOptions(
+      await extendMercuriusOptions(
         driver,
-        (merged) => {
-          if (options.graphqlResolverDuration) readDeclaredResolvers(merged, recorder);
-          measureMercurius(
-            merged as MercuriusOptions,
-            recorder,
-            parse,
-            mercurius.defaultErrorFormatter as MercuriusErrorFormatter,
-            options.graphqlResolverDuration,
-            errors,
-          );
-        },
-        MERCURIUS_SERVER,
+        recorder,
+        options.graphqlResolverDuration,
+        parse,
+        errors,
       );
       return;
     }
@@ -142,6 +132,31 @@ function extendDriverOptions(
       };
     }
   });
+}
+
+/**
+ * Adds the metrics hooks (mercurius-hooks.ts) to the options MercuriusDriver registers mercurius with,
+ * the same way: through this driver instance's `mergeDefaultOptions`.
+ */
+async function extendMercuriusOptions(
+  driver: GraphqlDriver,
+  recorder: GraphqlOperationRecorder,
+  timeResolvers: boolean,
+  parse: (source: string) => { readonly definitions?: readonly object[] },
+  errors: InstrumentationErrors,
+): Promise<void> {
+  // mercurius is a dependency of @nestjs/mercurius, so it is there whenever MercuriusDriver is.
+  const { default: mercurius } = await import('mercurius');
+  const defaultErrorFormatter = mercurius.defaultErrorFormatter as MercuriusErrorFormatter;
+  extendMergedOptions(
+    driver,
+    (merged) => {
+      if (timeResolvers) readDeclaredResolvers(merged, recorder);
+      const options = merged as MercuriusOptions;
+      measureMercurius(options, recorder, parse, defaultErrorFormatter, timeResolvers, errors);
+    },
+    MERCURIUS_SERVER,
+  );
 }
 
 /**
