@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { createClient } from 'graphql-ws';
 import mercurius from 'mercurius';
 import { request as httpRequest, type Server, type ServerResponse } from 'node:http';
 import request from 'supertest';
+import WebSocket from 'ws';
 import {
   ANONYMOUS_OPERATION,
   INVALID_OPERATION,
@@ -21,7 +23,12 @@ import {
 } from './fixtures/graphql-app.js';
 import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
 import type { Platform } from './support/platforms.js';
-import { LOOPBACK, closeServer, listenOnLoopback } from './support/loopback.js';
+import {
+  LOOPBACK,
+  closeServer,
+  listenAppOnLoopback,
+  listenOnLoopback,
+} from './support/loopback.js';
 import { pollUntil } from './support/poll.js';
 import { describeWithBinary, runBinary } from './support/promtool.js';
 
@@ -553,6 +560,30 @@ describe("GraphQL over mercurius on fastify: Mercurius' own options", () => {
     // As many listeners for 25 operations as for one: Node warns of a leak past 10.
     expect(closeListeners).toHaveLength(2);
     expect(closeListeners[1]).toBe(closeListeners[0]);
+  });
+
+  it('serves subscriptions over WebSocket as before, and leaves them out', async () => {
+    const f = await start({ graphql: { subscription: true } });
+    const url = `${(await listenAppOnLoopback(f.app)).replace('http', 'ws')}/graphql`;
+    const graphqlWs = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      const results: unknown[] = [];
+      await new Promise<void>((resolve, reject) => {
+        graphqlWs.subscribe(
+          { query: 'subscription Tour { shelfTour { id } }' },
+          { next: (result) => results.push(result), error: reject, complete: resolve },
+        );
+      });
+      expect(results).toEqual([
+        { data: { shelfTour: { id: 1 } } },
+        { data: { shelfTour: { id: 2 } } },
+      ]);
+    } finally {
+      await graphqlWs.dispose();
+    }
+    await f.post({ query: 'query Shelf { books { id } }' }).expect(200);
+    const text = await scrapeWhen(f, 1);
+    expectSeries(text, OPERATIONS, [[operation('query', 'Shelf', 'success'), 1]]);
   });
 
   it('leaves out operations the app runs itself with app.graphql(), which no HTTP reply carries', async () => {
