@@ -171,7 +171,9 @@ export function measureMercurius(
     }
   };
 
-  const format = options.errorFormatter ?? defaultErrorFormatter;
+  // Mercurius takes the option only when it is a function, as here.
+  const format =
+    typeof options.errorFormatter === 'function' ? options.errorFormatter : defaultErrorFormatter;
   options.errorFormatter = (execution, context) => {
     const pending = pendingByContext.get(context);
     if (pending !== undefined && Array.isArray(execution?.errors))
