@@ -509,6 +509,11 @@ describe("GraphQL over mercurius on fastify: Mercurius' own options", () => {
       [operation('query', 'Second', 'success'), 1],
       [operation('mutation', 'Shelve', 'error'), 1],
     ]);
+    const get = { method: 'GET', endpoint: '/graphql' };
+    expectSeries(text, REQUESTS, [
+      [{ ...get, status_code: '200' }, 1],
+      [{ ...get, status_code: '405' }, 1],
+    ]);
     expect(text).not.toContain('Kim');
   });
 
