@@ -15,7 +15,9 @@ export default {
     '^@willsoto/nestjs-prometheus$':
       '<rootDir>/node_modules/.cache/nestjs-instrumentator/nestjs-prometheus-esm/index.mjs',
   },
-  globalSetup: '<rootDir>/test/support/cjs-package-as-esm.js',
+  globalSetup: '<rootDir>/test/support/jest-global-setup.js',
+  // See test/support/esm-package-as-cjs.js: an ES-module-only dependency of Mercurius, for Jest's loader.
+  resolver: '<rootDir>/test/support/esm-package-as-cjs.js',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', useESM: true }] },
   testEnvironment: 'node',
   testTimeout: 30000,

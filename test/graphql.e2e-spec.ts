@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { createClient } from 'graphql-ws';
+import mercurius from 'mercurius';
+import { request as httpRequest, type Server, type ServerResponse } from 'node:http';
 import request from 'supertest';
+import WebSocket from 'ws';
 import {
   ANONYMOUS_OPERATION,
   INVALID_OPERATION,
@@ -11,12 +15,20 @@ import {
 } from '../src/metrics/index.js';
 import { createFixture } from './fixtures/fixture-app.js';
 import {
+  GRAPHQL_SETUPS,
   createGraphqlFixture,
+  heldShelf,
   type GraphqlFixture,
   type GraphqlFixtureOptions,
 } from './fixtures/graphql-app.js';
 import { labelValues, samplesOf, sumOf, valueOf } from './support/exposition.js';
-import { PLATFORMS, type Platform } from './support/platforms.js';
+import type { Platform } from './support/platforms.js';
+import {
+  LOOPBACK,
+  closeServer,
+  listenAppOnLoopback,
+  listenOnLoopback,
+} from './support/loopback.js';
 import { pollUntil } from './support/poll.js';
 import { describeWithBinary, runBinary } from './support/promtool.js';
 
@@ -49,14 +61,25 @@ function scrapeWhen(f: GraphqlFixture, httpRequests: number): Promise<string> {
   ).catch(() => f.scrape());
 }
 
+/** Exactly these series of `family`, in any order: operations of one request may end in any order. */
+function expectSeries(
+  text: string,
+  family: string,
+  expected: Array<[labels: Record<string, string>, value: number]>,
+): void {
+  for (const [labels, value] of expected)
+    expect([labels, valueOf(text, family, labels)]).toEqual([labels, value]);
+  expect(samplesOf(text, family)).toHaveLength(expected.length);
+}
+
 const operation = (type: string, name: string, status: string) => ({
   operation_type: type,
   operation_name: name,
   status,
 });
 
-describe.each(PLATFORMS)('GraphQL over Apollo on %s', (platform) => {
-  const start = (options: GraphqlFixtureOptions = {}) => startOn(platform, options);
+describe.each(GRAPHQL_SETUPS)('GraphQL over %s on %s', (driver, platform) => {
+  const start = (options: GraphqlFixtureOptions = {}) => startOn(platform, { driver, ...options });
 
   describe('HTTP labels', () => {
     it('labels GraphQL requests with the GraphQL path and keeps <unmatched> for real 404s', async () => {
@@ -308,20 +331,100 @@ describe.each(PLATFORMS)('GraphQL over Apollo on %s', (platform) => {
     });
   });
 
+  describe('operations the client names, batches that partly fail', () => {
+    it('labels the operation the client names in a document that holds several', async () => {
+      const f = await start();
+      const document =
+        'query First { books { id } } mutation Second { addBook(title: "Kim") { id } }';
+      await f.post({ query: document, operationName: 'Second' }).expect(200);
+      await f.post({ query: document, operationName: 'First' }).expect(200);
+      // A name the document does not hold selects no operation.
+      const unknown = await f.post({ query: document, operationName: 'Third' });
+      const text = await scrapeWhen(f, 3);
+      expectSeries(text, OPERATIONS, [
+        [operation('mutation', 'Second', 'success'), 1],
+        [operation('query', 'First', 'success'), 1],
+        [operation(INVALID_OPERATION, INVALID_OPERATION, 'error'), 1],
+      ]);
+      // Apollo refuses it before it runs; Mercurius runs it, and graphql-js answers the error.
+      expect(unknown.status).toBe(driver === 'apollo' ? 400 : 200);
+    });
+
+    it('counts each operation of a batch apart, the ones that fail before they run too', async () => {
+      const f = await start();
+      const response = await f.post([
+        { query: 'query Shelf { books { id } }' },
+        { query: 'query Cut { books ' },
+        { query: 'query Broken { nope }' },
+        { query: 'query Empty { emptyShelf { id } }' },
+        { query: 'query Shelf { books { title } }' },
+      ]);
+      const text = await scrapeWhen(f, 1);
+      expectSeries(text, OPERATIONS, [
+        [operation('query', 'Shelf', 'success'), 2],
+        [operation(INVALID_OPERATION, INVALID_OPERATION, 'error'), 1],
+        [operation('query', 'Broken', 'error'), 1],
+        [operation('query', 'Empty', 'error'), 1],
+      ]);
+      expect(sumOf(text, DURATION_COUNT)).toBe(5);
+      expect(samplesOf(text, EXCEPTIONS).map(({ labels, value }) => [labels, value])).toEqual([
+        [
+          { exception_type: 'ShelfEmptyError', operation_type: 'query', operation_name: 'Empty' },
+          1,
+        ],
+      ]);
+      expect(response.status).toBe(200);
+      expect(
+        valueOf(text, REQUESTS, { method: 'POST', endpoint: '/graphql', status_code: '200' }),
+      ).toBe(1);
+    });
+  });
+
+  it('counts an operation whose client left while it ran once, when it resolves', async () => {
+    const f = await start();
+    const server = f.app.getHttpServer() as Server;
+    const port = await listenOnLoopback(server);
+    try {
+      const body = JSON.stringify({ query: 'query Held { heldBooks { id } }' });
+      const left = httpRequest(`http://${LOOPBACK}:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
+      left.on('error', () => undefined);
+      left.end(body);
+      await pollUntil('the resolver to run', async () =>
+        heldShelf.arrived === 1 ? true : undefined,
+      );
+      left.destroy();
+      await pollUntil('the abandoned request to be counted', async () =>
+        valueOf(await f.scrape(), REQUESTS, { status_code: '499' }) === 1 ? true : undefined,
+      );
+      expect(samplesOf(await f.scrape(), OPERATIONS)).toHaveLength(0);
+
+      heldShelf.releaseAll();
+      const text = await pollUntil('the operation to be counted', async () => {
+        const current = await f.scrape();
+        return sumOf(current, OPERATIONS) === 1 ? current : undefined;
+      });
+      expectSeries(text, OPERATIONS, [[operation('query', 'Held', 'success'), 1]]);
+    } finally {
+      heldShelf.releaseAll();
+      heldShelf.arrived = 0;
+      await closeServer(server);
+    }
+  });
+
   describe('instrumentation stays out of the way', () => {
-    it("leaves the app's own Apollo plugins and options object as they were", async () => {
+    it("runs the app's own Apollo plugins or Mercurius hooks and leaves its options as they were", async () => {
       const seen: string[] = [];
-      const plugins = [
-        {
-          async requestDidStart() {
-            seen.push('request');
-          },
-        },
-      ];
-      const f = await start({ graphql: { plugins } });
+      const requestDidStart = async () => void seen.push('request');
+      const plugins = [{ requestDidStart }];
+      const hooks = { preParsing: requestDidStart };
+      const f = await start({ graphql: driver === 'apollo' ? { plugins } : { hooks } });
       await f.post({ query: 'query Shelf { books { id } }' }).expect(200);
       expect(seen).toEqual(['request']);
-      expect(plugins).toHaveLength(1);
+      expect(plugins).toEqual([{ requestDidStart }]);
+      expect(hooks).toEqual({ preParsing: requestDidStart });
       const text = await scrapeWhen(f, 1);
       expect(valueOf(text, OPERATIONS, operation('query', 'Shelf', 'success'))).toBe(1);
     });
@@ -362,5 +465,142 @@ describe.each(PLATFORMS)('GraphQL over Apollo on %s', (platform) => {
       expect(result.output).toBe('');
       expect(result.status).toBe(0);
     });
+  });
+});
+
+describe("GraphQL over mercurius on fastify: Mercurius' own options", () => {
+  const start = (options: GraphqlFixtureOptions = {}) =>
+    startOn('fastify', { driver: 'mercurius', ...options });
+
+  it("answers with the app's own error formatter and still counts what resolvers threw", async () => {
+    const formatted: unknown[] = [];
+    const errorFormatter: typeof mercurius.defaultErrorFormatter = (execution, context) => {
+      formatted.push(execution.errors.map((error) => error.message));
+      const { statusCode, response } = mercurius.defaultErrorFormatter(execution, context);
+      const errors = response.errors?.map((error) => ({ ...error, message: 'hidden' }));
+      return { statusCode, response: { ...response, errors } };
+    };
+    const f = await start({ graphql: { errorFormatter } });
+    const response = await f.post({ query: 'query Empty { emptyShelf { id } }' }).expect(200);
+    expect(response.body).toMatchObject({ data: null, errors: [{ message: 'hidden' }] });
+    await f.post({ query: 'query Shelf { books { id } }' }).expect(200);
+    expect(formatted).toEqual([['the shelf is empty']]);
+    const text = await scrapeWhen(f, 2);
+    expectSeries(text, OPERATIONS, [
+      [operation('query', 'Empty', 'error'), 1],
+      [operation('query', 'Shelf', 'success'), 1],
+    ]);
+    expectSeries(text, EXCEPTIONS, [
+      [{ exception_type: 'ShelfEmptyError', operation_type: 'query', operation_name: 'Empty' }, 1],
+    ]);
+  });
+
+  it('counts operations sent with GET, and a mutation over GET that Mercurius refuses', async () => {
+    const f = await start();
+    const http = request(f.app.getHttpServer());
+    const document = 'query First { books { id } } query Second { book(id: 1) { id } }';
+    await http.get('/graphql').query({ query: document, operationName: 'Second' }).expect(200);
+    await http
+      .get('/graphql')
+      .query({ query: 'mutation Shelve { addBook(title: "Kim") { id } }' })
+      .expect(405);
+    const text = await scrapeWhen(f, 2);
+    expectSeries(text, OPERATIONS, [
+      [operation('query', 'Second', 'success'), 1],
+      [operation('mutation', 'Shelve', 'error'), 1],
+    ]);
+    const get = { method: 'GET', endpoint: '/graphql' };
+    expectSeries(text, REQUESTS, [
+      [{ ...get, status_code: '200' }, 1],
+      [{ ...get, status_code: '405' }, 1],
+    ]);
+    expect(text).not.toContain('Kim');
+  });
+
+  it("counts operations that fail before they run when the app's errorHandler answers them", async () => {
+    const f = await start({
+      graphql: {
+        errorHandler: (
+          _error: unknown,
+          _request: unknown,
+          reply: { code(status: number): { send(body: unknown): void } },
+        ) => reply.code(418).send({ refused: true }),
+      },
+    });
+    await f.post({ query: 'query Cut { books ' }).expect(418);
+    await f.post({ query: 'query Broken { nope }' }).expect(418);
+    const text = await scrapeWhen(f, 2);
+    expectSeries(text, OPERATIONS, [
+      [operation(INVALID_OPERATION, INVALID_OPERATION, 'error'), 1],
+      [operation('query', 'Broken', 'error'), 1],
+    ]);
+    expect(samplesOf(text, EXCEPTIONS)).toHaveLength(0);
+  });
+
+  it('counts every operation of a large batch, and listens to its response once', async () => {
+    const closeListeners: number[] = [];
+    const f = await start({
+      configure: (app) => {
+        const fastify = app.getHttpAdapter().getInstance() as {
+          addHook(
+            name: 'onResponse',
+            hook: (request: { url: string }, reply: { raw: ServerResponse }) => Promise<void>,
+          ): void;
+        };
+        fastify.addHook('onResponse', async (request, reply) => {
+          if (request.url === '/graphql') closeListeners.push(reply.raw.listenerCount('close'));
+        });
+      },
+    });
+    await f.post({ query: 'query Shelf { books { id } }' }).expect(200);
+    const batch = Array.from({ length: 25 }, (_, index) => ({
+      query: index % 5 === 4 ? 'query Broken { nope }' : 'query Shelf { books { id } }',
+    }));
+    await f.post(batch).expect(200);
+    const text = await scrapeWhen(f, 2);
+    expectSeries(text, OPERATIONS, [
+      [operation('query', 'Shelf', 'success'), 21],
+      [operation('query', 'Broken', 'error'), 5],
+    ]);
+    // As many listeners for 25 operations as for one: Node warns of a leak past 10.
+    expect(closeListeners).toHaveLength(2);
+    expect(closeListeners[1]).toBe(closeListeners[0]);
+  });
+
+  it('serves subscriptions over WebSocket as before, and leaves them out', async () => {
+    const f = await start({ graphql: { subscription: true } });
+    const url = `${(await listenAppOnLoopback(f.app)).replace('http', 'ws')}/graphql`;
+    const graphqlWs = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      const results: unknown[] = [];
+      await new Promise<void>((resolve, reject) => {
+        graphqlWs.subscribe(
+          { query: 'subscription Tour { shelfTour { id } }' },
+          { next: (result) => results.push(result), error: reject, complete: resolve },
+        );
+      });
+      expect(results).toEqual([
+        { data: { shelfTour: { id: 1 } } },
+        { data: { shelfTour: { id: 2 } } },
+      ]);
+    } finally {
+      await graphqlWs.dispose();
+    }
+    await f.post({ query: 'query Shelf { books { id } }' }).expect(200);
+    const text = await scrapeWhen(f, 1);
+    expectSeries(text, OPERATIONS, [[operation('query', 'Shelf', 'success'), 1]]);
+  });
+
+  it('leaves out operations the app runs itself with app.graphql(), which no HTTP reply carries', async () => {
+    const f = await start();
+    const fastify = f.app.getHttpAdapter().getInstance() as {
+      graphql(source: string): Promise<unknown>;
+    };
+    await expect(fastify.graphql('query Shelf { books { id } }')).resolves.toEqual({
+      data: { books: [{ id: 1 }, { id: 2 }] },
+    });
+    await f.post({ query: 'query Shelf { books { id } }' }).expect(200);
+    const text = await scrapeWhen(f, 1);
+    expectSeries(text, OPERATIONS, [[operation('query', 'Shelf', 'success'), 1]]);
   });
 });

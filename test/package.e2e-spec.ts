@@ -126,11 +126,13 @@ describe('the published package', () => {
       '@nestjs/common',
       '@nestjs/core',
       '@nestjs/graphql',
+      '@nestjs/mercurius',
       '@nestjs/microservices',
       '@nestjs/platform-express',
       '@nestjs/platform-fastify',
       '@nestjs/websockets',
       '@opentelemetry/api',
+      'mercurius',
       'prom-client',
       'reflect-metadata',
       'rxjs',
@@ -138,11 +140,13 @@ describe('the published package', () => {
     expect(rootPackage.peerDependenciesMeta).toEqual({
       '@nestjs/apollo': { optional: true },
       '@nestjs/graphql': { optional: true },
+      '@nestjs/mercurius': { optional: true },
       '@nestjs/microservices': { optional: true },
       '@nestjs/platform-express': { optional: true },
       '@nestjs/platform-fastify': { optional: true },
       '@nestjs/websockets': { optional: true },
       '@opentelemetry/api': { optional: true },
+      mercurius: { optional: true },
     });
     expect(rootPackage.main).toBe('dist/metrics/index.js');
     expect(rootPackage.types).toBe('dist/metrics/index.d.ts');
@@ -184,9 +188,10 @@ describe('the published package', () => {
       consumer,
     );
     // The transport packages are optional peers and stay out: every consumer app boots without them.
-    for (const transport of ['graphql', 'apollo', 'microservices', 'websockets']) {
+    for (const transport of ['graphql', 'apollo', 'mercurius', 'microservices', 'websockets']) {
       expect(existsSync(join(consumer, 'node_modules', '@nestjs', transport))).toBe(false);
     }
+    expect(existsSync(join(consumer, 'node_modules', 'mercurius'))).toBe(false);
     return consumer;
   }
 

@@ -1,6 +1,7 @@
 /**
- * Finds @nestjs/graphql's Apollo driver at bootstrap and measures its operations. @nestjs/graphql and
- * @nestjs/apollo are optional peers: they are imported only once the app is seen to use GraphQLModule.
+ * Finds @nestjs/graphql's driver at bootstrap, Apollo's or Mercurius', and measures its operations.
+ * @nestjs/graphql, @nestjs/apollo and @nestjs/mercurius are optional peers: they are imported only once
+ * the app is seen to use GraphQLModule.
  */
 import { Logger } from '@nestjs/common';
 import type { ModulesContainer } from '@nestjs/core';
@@ -11,10 +12,17 @@ import { createGraphqlMetricSet } from './graphql-metrics.js';
 import { GraphqlOperationRecorder } from './graphql-operation-recorder.js';
 import { measureGraphqlWs, type GraphqlWsOptions } from './graphql-ws-hooks.js';
 import {
+  measureMercurius,
+  type MercuriusErrorFormatter,
+  type MercuriusOptions,
+} from './mercurius-hooks.js';
+import {
   extendMergedOptions,
   findGraphqlModule,
   type GraphqlDriver,
+  type GraphqlDriverOptions,
 } from './nest-graphql-internals.js';
+import { MERCURIUS_SERVER, isMercuriusDriver } from './nest-mercurius-internals.js';
 
 /** The graphql-ws options within the driver's `subscriptions`. */
 type Subscriptions = { 'graphql-ws'?: GraphqlWsOptions | boolean; [transport: string]: unknown };
@@ -28,10 +36,10 @@ export interface GraphqlInstrumentationContext {
 }
 
 /**
- * Adds the metrics plugin to the Apollo server GraphQLModule is about to start; does nothing when the
- * app has no GraphQLModule or its driver is not Apollo's. Apollo's plugins are fixed once its server
- * starts, in GraphQLModule's `onModuleInit`; MetricsModule is global, and Nest runs the hooks of global
- * modules first, so this runs in time.
+ * Adds the metrics plugin to the Apollo server GraphQLModule is about to start, or the metrics hooks to
+ * Mercurius; does nothing when the app has no GraphQLModule or its driver is neither. Both take them
+ * only before their server starts, in GraphQLModule's `onModuleInit`; MetricsModule is global, and Nest
+ * runs the hooks of global modules first, so this runs in time.
  */
 export async function instrumentGraphql(
   modules: ModulesContainer | undefined,
@@ -41,10 +49,11 @@ export async function instrumentGraphql(
     const graphqlModule = await findGraphqlModule(modules);
     if (!graphqlModule) return;
     const { driver } = graphqlModule;
-    if (!driver || !(await isApolloDriver(driver))) {
+    const kind = driver ? await driverKind(driver) : undefined;
+    if (!driver || !kind) {
       new Logger('MetricsModule').warn(
-        'GraphQL operations are measured with the Apollo driver only; this GraphQLModule uses ' +
-          `${driver?.constructor.name ?? 'no driver'}, so only its HTTP requests are counted.`,
+        'GraphQL operations are measured with the Apollo and Mercurius drivers only; this ' +
+          `GraphQLModule uses ${driver?.constructor.name ?? 'no driver'}, so only its HTTP requests are counted.`,
       );
       return;
     }
@@ -59,12 +68,27 @@ export async function instrumentGraphql(
     const recorder = new GraphqlOperationRecorder(metrics, options.maxSeriesPerMetric, errors);
     // graphql is a dependency of @nestjs/graphql, so it is there whenever GraphQLModule is.
     const { parse } = await import('graphql');
+    if (kind === 'mercurius') {
+      await extendMercuriusOptions(
+        driver,
+        recorder,
+        options.graphqlResolverDuration,
+        parse,
+        errors,
+      );
+      return;
+    }
     extendDriverOptions(driver, recorder, options.graphqlResolverDuration, (graphqlWs) =>
       measureGraphqlWs(graphqlWs, recorder, parse, errors),
     );
   } catch (error) {
     context.errors.report('the GraphQL setup', error);
   }
+}
+
+async function driverKind(driver: GraphqlDriver): Promise<'apollo' | 'mercurius' | undefined> {
+  if (await isApolloDriver(driver)) return 'apollo';
+  return (await isMercuriusDriver(driver)) ? 'mercurius' : undefined;
 }
 
 async function isApolloDriver(driver: GraphqlDriver): Promise<boolean> {
@@ -94,13 +118,7 @@ function extendDriverOptions(
 ): void {
   extendMergedOptions(driver, (merged) => {
     merged.plugins = [...(merged.plugins ?? []), recorder.plugin()];
-    if (timeResolvers) {
-      const transform = merged.transformResolvers;
-      merged.transformResolvers = (resolvers) => {
-        recorder.useResolvers(resolvers, merged.resolvers);
-        return transform ? transform(resolvers) : resolvers;
-      };
-    }
+    if (timeResolvers) readDeclaredResolvers(merged, recorder);
     // The Apollo driver serves graphql-ws when `subscriptions` names it, and by default with
     // `installSubscriptionHandlers`; `merged.subscriptions` is already the driver's own copy.
     const subscriptions = merged.subscriptions as Subscriptions | undefined;
@@ -114,4 +132,45 @@ function extendDriverOptions(
       };
     }
   });
+}
+
+/**
+ * Adds the metrics hooks (mercurius-hooks.ts) to the options MercuriusDriver registers mercurius with,
+ * the same way: through this driver instance's `mergeDefaultOptions`.
+ */
+async function extendMercuriusOptions(
+  driver: GraphqlDriver,
+  recorder: GraphqlOperationRecorder,
+  timeResolvers: boolean,
+  parse: (source: string) => { readonly definitions?: readonly object[] },
+  errors: InstrumentationErrors,
+): Promise<void> {
+  // mercurius is a dependency of @nestjs/mercurius, so it is there whenever MercuriusDriver is.
+  const { default: mercurius } = await import('mercurius');
+  const defaultErrorFormatter = mercurius.defaultErrorFormatter as MercuriusErrorFormatter;
+  extendMergedOptions(
+    driver,
+    (merged) => {
+      if (timeResolvers) readDeclaredResolvers(merged, recorder);
+      const options = merged as MercuriusOptions;
+      measureMercurius(options, recorder, parse, defaultErrorFormatter, timeResolvers, errors);
+    },
+    MERCURIUS_SERVER,
+  );
+}
+
+/**
+ * Hands the recorder the resolver map Nest builds from the app's `@Resolver` classes, on its way into
+ * the schema (GraphQLFactory passes it through `transformResolvers`, whatever the driver), with the
+ * `resolvers` option beside it.
+ */
+function readDeclaredResolvers(
+  merged: GraphqlDriverOptions,
+  recorder: GraphqlOperationRecorder,
+): void {
+  const transform = merged.transformResolvers;
+  merged.transformResolvers = (resolvers) => {
+    recorder.useResolvers(resolvers, merged.resolvers);
+    return transform ? transform(resolvers) : resolvers;
+  };
 }

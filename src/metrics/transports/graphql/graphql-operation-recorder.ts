@@ -43,7 +43,7 @@ interface RequestContext {
   };
 }
 
-interface FieldResolverParams {
+export interface FieldResolverParams {
   readonly info?: { readonly fieldName?: string; readonly parentType?: { readonly name?: string } };
 }
 
@@ -208,7 +208,18 @@ export class GraphqlOperationRecorder {
     }
   }
 
-  private readonly willResolveField = ({ info }: FieldResolverParams) => {
+  /** True when the app declared a resolver of its own for `field` of `parentType`. */
+  declaresResolver(parentType: string, field: string): boolean {
+    return this.declaredResolvers.get(parentType)?.has(field) ?? false;
+  }
+
+  /**
+   * Starts timing one call of a resolver; returns what to call once its value has resolved, or
+   * `undefined` when the field's resolver is not one the app declared. An Apollo plugin hook, and the
+   * timer of the resolvers wrapped for Mercurius.
+   * @internal
+   */
+  readonly willResolveField = ({ info }: FieldResolverParams) => {
     const parentType = info?.parentType?.name;
     const field = info?.fieldName;
     if (parentType === undefined || field === undefined) return undefined;

@@ -61,6 +61,19 @@ export async function findGraphqlModule(
   return undefined;
 }
 
+/** How to tell that a driver has started its server: too late to hand it options. */
+export interface DriverServer {
+  /** Named in the error thrown when it has started. */
+  readonly name: string;
+  readonly hasStarted: (driver: GraphqlDriver) => boolean;
+}
+
+/** The Apollo driver's server, by its `instance`, set once started. */
+export const APOLLO_SERVER: DriverServer = {
+  name: 'the Apollo server',
+  hasStarted: (driver) => driver.instance !== undefined,
+};
+
 /**
  * Passes the options `driver` will start its server with through `extend` first. The result of
  * `mergeDefaultOptions` is a copy: the app's own options object is untouched.
@@ -70,9 +83,10 @@ export async function findGraphqlModule(
 export function extendMergedOptions(
   driver: GraphqlDriver,
   extend: (merged: GraphqlDriverOptions) => void,
+  server: DriverServer = APOLLO_SERVER,
 ): void {
-  if (driver.instance !== undefined) {
-    throw new Error('the Apollo server had already started, so its operations are not measured');
+  if (server.hasStarted(driver)) {
+    throw new Error(`${server.name} had already started, so its operations are not measured`);
   }
   const merge = driver.mergeDefaultOptions as unknown;
   if (typeof merge !== 'function') {
