@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http, { type Server } from 'node:http';
-import { Counter, Histogram, Registry } from 'prom-client';
 import { samplesOf, sumOf } from '../../../../test/support/exposition.js';
 import { LOOPBACK, closeServer, listenOnLoopback } from '../../../../test/support/loopback.js';
-import { InstrumentationErrors } from '../../recording/instrumentation-errors.js';
-import { HttpClientRecorder } from './http-client-recorder.js';
+import { createOutboundRecorder } from '../../../../test/support/outbound-recorder.js';
 
 function createUpstream(): Server {
   return http.createServer((request, response) => {
@@ -46,31 +44,7 @@ afterAll(async () => {
 
 describe('outbound recorder', () => {
   it('counts a repeated call under the labels it had the first time: capped host, grouped status, odd method', async () => {
-    const registry = new Registry();
-    const recorder = new HttpClientRecorder(
-      {
-        requestsTotal: new Counter({
-          name: 'calls_total',
-          help: 'calls',
-          labelNames: ['method', 'host', 'status_code'],
-          registers: [registry],
-        }),
-        requestDuration: new Histogram({
-          name: 'call_seconds',
-          help: 'call duration',
-          labelNames: ['method', 'host'],
-          registers: [registry],
-        }),
-        errorsTotal: new Counter({
-          name: 'call_errors_total',
-          help: 'failed calls',
-          labelNames: ['method', 'host', 'error_type'],
-          registers: [registry],
-        }),
-      },
-      { maxHosts: 1, groupStatusCodes: true },
-      new InstrumentationErrors(),
-    );
+    const { recorder, registry } = createOutboundRecorder({ maxHosts: 1, groupStatusCodes: true });
     const [named, other] = hosts;
     recorder.start();
     try {
