@@ -52,7 +52,8 @@ let outboundChannels: OutboundChannels | undefined;
 /**
  * The channel objects undici and `node:http` publish on, taken once undici is loaded so that they are
  * the publishers' own (see publisher-channel.ts for how a channel looked up before its publisher
- * loads can lose every message). Not at import: an app without outbound metrics need not load undici.
+ * loads can lose every message). Loading undici costs an app that never calls `fetch` about 20–40 ms
+ * of CPU and 3 MB of heap, once; so not at import, but when an app with outbound metrics is created.
  */
 function channels(): OutboundChannels {
   if (!outboundChannels) {
