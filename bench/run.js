@@ -536,6 +536,7 @@ function report({ throughput, graphql, scrape, cardinality, decorators, parts, o
       range(result.subscribingUs),
       range(result.handlersUs),
       range(result.addedMeanUs),
+      range(result.noiseUs),
     ];
     sections.push(
       `### Outbound call cost (process CPU µs per call, ${outbound.rounds} rounds of ${outbound.calls} calls in each state)`,
@@ -549,13 +550,14 @@ function report({ throughput, graphql, scrape, cardinality, decorators, parts, o
           "of it, Node's publishing",
           "of it, the recorder's handlers",
           'added, by the means',
+          'off against off: the noise (min to max)',
         ],
         [row('fetch', outbound.fetch), row('http.request', outbound.httpRequest)],
       ),
       'One process: a local upstream, and a running MetricsModule whose outbound recorder is off, replaced by subscribers ' +
-        'that do nothing, or on, taking turns in blocks of 50 calls (the first 5 after each switch not counted). ' +
+        'that do nothing, or on, or off again, taking turns in blocks of 50 calls (the first 5 after each switch not counted). ' +
         "Medians over the rounds of each round's per-call median " +
-        `(the last column: of each round's mean, GC pauses included, and noisier). ${outbound.countedCalls} calls made while recording, all counted.`,
+        `("by the means": of each round's mean, GC pauses included, and noisier). ${outbound.countedCalls} calls made while recording, all counted.`,
     );
   }
   sections.push(
