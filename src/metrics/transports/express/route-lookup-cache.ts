@@ -1,7 +1,7 @@
 /**
  * Remembers the route lookup's answer per method and path. Every response of a handler mounted with
  * `app.use(path, …)` (Apollo's GraphQL handler above all) ends without `req.route` and would otherwise
- * walk the router's stack again: a few µs per request under load, always with the same answer.
+ * walk the router's stack again, calling the router's matchers, always to the same answer.
  */
 
 /**
