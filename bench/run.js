@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=throughput,graphql,scrape,cardinality,decorators,parts,outbound,paired,features]`
+// `npm run bench [-- --quick] [-- --only=throughput,graphql,scrape,cardinality,decorators,parts,outbound,paired,graphql-paired,features]`
 // Builds the library, then measures every setup in its own server process on 127.0.0.1, driven from
 // this process. A full run writes bench/RESULTS.md; a quick or partial one only prints.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -681,8 +681,15 @@ async function main() {
   if (runs('decorators')) results.decorators = measureDecorators();
   if (runs('parts')) results.parts = measureParts();
   if (runs('outbound')) results.outbound = measureOutbound();
-  if (runs('paired'))
-    results.paired = await measurePaired({ rounds: quick ? 8 : 20, seconds: 1, log });
+  // `graphql-paired` is the GraphQL group with the Express one it is compared with, without Fastify.
+  if (runs('paired') || only.includes('graphql-paired')) {
+    results.paired = await measurePaired({
+      rounds: Number(process.env.BENCH_PAIRED_ROUNDS) || (quick ? 8 : 20),
+      seconds: 1,
+      log,
+      groups: runs('paired') ? undefined : ['express', 'graphql'],
+    });
+  }
   // The feature costs: each pair in its own rounds, at most two restarts per pair.
   if (runs('features'))
     results.features = await measureFeatures(measureThroughput, Math.min(PLAN.epochs, 2));

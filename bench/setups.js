@@ -40,6 +40,7 @@ export const SETUP_LABELS = {
   'instrumentator-tenant':
     "MetricsModule.forRoot({ httpLabels: { tenant: (req) => req.headers['x-tenant'] } })",
   'graphql-bare': 'bare Nest GraphQL app (Apollo, Express)',
+  'graphql-bare-twin': 'bare Nest GraphQL app, a second app (shows the noise)',
   'graphql-instrumentator': 'the same GraphQL app + MetricsModule.forRoot()',
 };
 
@@ -99,10 +100,12 @@ export const FEATURE_PAIRS = [
 ];
 
 /**
- * The paired comparison (`--only=paired`): per platform, these apps share one server process and take
- * turns under load, so the differences between them are not blurred by differences between processes.
+ * The paired comparison (`--only=paired`): per platform, and for the GraphQL app (Apollo on Express),
+ * these apps share one server process and take turns under load, so the differences between them are
+ * not blurred by differences between processes. The first is the baseline, the last the module's app.
  */
 export const PAIRED_SETUPS = {
   express: ['bare', 'bare-twin', 'instrumentator'],
   fastify: ['fastify-bare', 'fastify-bare-twin', 'fastify-instrumentator'],
+  graphql: ['graphql-bare', 'graphql-bare-twin', 'graphql-instrumentator'],
 };

@@ -3,6 +3,7 @@ import type { HttpPlatform } from '../http/http-platform.interface.js';
 import type { RequestState } from '../http/request-state.js';
 import { MountedMiddlewareEndpoints } from './mounted-middleware-endpoint.js';
 import { findRouteOf } from './route-lookup.js';
+import { RouteLookupCache } from './route-lookup-cache.js';
 
 /** An Express route: `path` is the template the app registered, `stack` its handlers. */
 interface ExpressRoute {
@@ -24,6 +25,10 @@ export class ExpressPlatform implements HttpPlatform {
   private notFoundHandler?: unknown;
   private app?: unknown;
   private readonly middlewareEndpoints = new MountedMiddlewareEndpoints(() => this.app);
+  private readonly routeLookups = new RouteLookupCache(
+    (request) => findRouteOf(this.app, request),
+    () => (this.app as { router?: { stack?: ExpressLayer[] } } | undefined)?.router?.stack,
+  );
 
   attach(app: unknown): void {
     this.app = app;
@@ -70,7 +75,7 @@ export class ExpressPlatform implements HttpPlatform {
     status: number | undefined,
   ): object | undefined {
     if (status === undefined || status === 404) return undefined;
-    const route = findRouteOf(this.app, request);
+    const route = this.routeLookups.routeOf(request);
     return route && this.templateOf(route) !== undefined ? route : undefined;
   }
 

@@ -1,7 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'graphql';
-import { ANONYMOUS_OPERATION, INVALID_OPERATION } from './graphql-metrics.js';
-import { MAX_OPERATION_NAME_LENGTH, operationLabels } from './graphql-operation-recorder.js';
+import { Registry } from 'prom-client';
+import { InstrumentationErrors } from '../../recording/instrumentation-errors.js';
+import {
+  ANONYMOUS_OPERATION,
+  createGraphqlMetricSet,
+  INVALID_OPERATION,
+} from './graphql-metrics.js';
+import {
+  GraphqlOperationRecorder,
+  MAX_OPERATION_NAME_LENGTH,
+  operationLabels,
+} from './graphql-operation-recorder.js';
 
 const document = (source: string) => parse(source);
 
@@ -43,5 +53,31 @@ describe('operationLabels', () => {
       'query',
       `${exact}…`,
     ]);
+  });
+});
+
+describe('GraphqlOperationRecorder.plugin', () => {
+  /** The hooks Apollo finds on one operation's listener. */
+  function listenerHooks(timeResolvers: boolean): string[] {
+    const metrics = createGraphqlMetricSet(new Registry(), '', [0.1, 1], timeResolvers);
+    const recorder = new GraphqlOperationRecorder(metrics, 100, new InstrumentationErrors());
+    const listener = recorder.plugin().requestDidStart();
+    const hooks: string[] = [];
+    for (
+      let object = listener;
+      object !== Object.prototype;
+      object = Object.getPrototypeOf(object)
+    ) {
+      for (const name of Object.getOwnPropertyNames(object)) {
+        const value = (object as Record<string, unknown>)[name];
+        if (name !== 'constructor' && typeof value === 'function') hooks.push(name);
+      }
+    }
+    return hooks.sort();
+  }
+
+  it('asks Apollo for the end of each operation only, with no per-field hook, unless resolvers are timed', () => {
+    expect(listenerHooks(false)).toEqual(['willSendResponse']);
+    expect(listenerHooks(true)).toEqual(['executionDidStart', 'willSendResponse']);
   });
 });
