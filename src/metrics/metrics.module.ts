@@ -1,11 +1,10 @@
 import { Global, Inject, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
-import { APP_GUARD } from '@nestjs/core';
 import { PrometheusModule, getToken } from '@willsoto/nestjs-prometheus';
 import { CustomMetricsController } from './controllers/custom-metrics.controller.js';
 import { DashboardController } from './controllers/dashboard.controller.js';
 import { MetricsController } from './controllers/metrics.controller.js';
-import { NoMetricsGuard } from './guards/index.js';
+import { noMetricsGuardProvider } from './guards/index.js';
 import type { MetricsModuleOptions } from './interfaces/metrics-module-options.interface.js';
 import { METRIC_NAMES, RESOLVED_METRICS_OPTIONS, type MetricKey } from './metrics.constants.js';
 import {
@@ -71,7 +70,7 @@ const metricProviders: Provider[] = (Object.keys(METRIC_NAMES) as MetricKey[]).m
     resolvedOptionsProvider,
     MetricsService,
     ...metricProviders,
-    { provide: APP_GUARD, useClass: NoMetricsGuard },
+    noMetricsGuardProvider,
     transportInstrumentationProvider,
   ],
   exports: [MetricsService, RESOLVED_METRICS_OPTIONS, PrometheusModule, ...metricProviders],

@@ -1,1 +1,1 @@
-export { NoMetricsGuard } from './no-metrics.guard.js';
+export { NoMetricsGuard, noMetricsGuardProvider } from './no-metrics.guard.js';

@@ -1,5 +1,11 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { isExcludedFromMetrics } from '../decorators/no-metrics.decorator.js';
+import {
+  Injectable,
+  type CanActivate,
+  type ExecutionContext,
+  type FactoryProvider,
+} from '@nestjs/common';
+import { APP_GUARD, MetadataScanner, ModulesContainer } from '@nestjs/core';
+import { NO_METRICS_METADATA, isExcludedFromMetrics } from '../decorators/no-metrics.decorator.js';
 import { markUnrecorded } from '../transports/http/request-state.js';
 import { MetricsService } from '../metrics.service.js';
 
@@ -27,4 +33,44 @@ export class NoMetricsGuard implements CanActivate {
     }
     return true;
   }
+}
+
+/**
+ * Registers {@link NoMetricsGuard} only in an app that has a controller or handler marked
+ * {@link NoMetrics}. As soon as an app has one global guard, Nest runs every request of every route
+ * through its async guard step (two `await`s and an execution context), which costs a Fastify request
+ * about a microsecond even when the guard lets everything through. Skipping the guard where nothing is
+ * marked is safe: it only ever acts on marked handlers, and the factory runs after Nest has scanned
+ * every module, so every controller that can receive a request is seen. Nest leaves out a global
+ * enhancer whose factory returns `null`.
+ */
+export const noMetricsGuardProvider: FactoryProvider = {
+  provide: APP_GUARD,
+  inject: [MetricsService, { token: ModulesContainer, optional: true }],
+  useFactory: (metrics: MetricsService, modules: ModulesContainer | undefined) =>
+    modules === undefined || anyControllerExcluded(modules) ? new NoMetricsGuard(metrics) : null,
+};
+
+/** Whether a controller of the app, or one of its handlers (inherited ones included), is marked. */
+function anyControllerExcluded(modules: ModulesContainer): boolean {
+  const scanner = new MetadataScanner();
+  for (const moduleRef of modules.values()) {
+    for (const wrapper of moduleRef.controllers.values()) {
+      const controller = wrapper.metatype;
+      if (typeof controller !== 'function') continue;
+      const prototype = controller.prototype as Record<string, unknown> | undefined;
+      if (isMarked(controller)) return true;
+      if (!prototype) continue;
+      for (const name of scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name];
+        if (typeof handler === 'function' && isMarked(handler)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** Read directly: `isExcludedFromMetrics()` caches its answer per handler, with the controller's. */
+function isMarked(target: object): boolean {
+  return Reflect.getMetadata(NO_METRICS_METADATA, target) === true;
 }
