@@ -70,6 +70,21 @@ class HealthController {
   }
 }
 
+/** One inherited handler serves both controllers below; only one of them is marked. */
+class StatusRoutes {
+  @Get('status')
+  status() {
+    return 'ok';
+  }
+}
+
+@Controller('public')
+class PublicStatusController extends StatusRoutes {}
+
+@NoMetrics()
+@Controller('private')
+class PrivateStatusController extends StatusRoutes {}
+
 let app: INestApplication | undefined;
 afterEach(async () => {
   await app?.close();
@@ -79,7 +94,12 @@ afterEach(async () => {
 async function createApp(platform: Platform, options: MetricsModuleOptions = {}) {
   @Module({
     imports: [MetricsModule.forRoot({ defaultMetrics: false, ...options })],
-    controllers: [OrdersController, HealthController],
+    controllers: [
+      OrdersController,
+      HealthController,
+      PublicStatusController,
+      PrivateStatusController,
+    ],
   })
   class AppModule {}
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
@@ -214,6 +234,19 @@ describe.each(PLATFORMS)('request-derived labels on %s', (platform) => {
 });
 
 describe.each(PLATFORMS)('@NoMetrics() on %s', (platform) => {
+  it('decides per controller for a handler that several controllers inherit', async () => {
+    const { get, scrape } = await createApp(platform);
+    expect(await get('/public/status')).toBe(200);
+    expect(await get('/private/status')).toBe(200);
+    expect(await get('/public/status')).toBe(200);
+
+    await scrapeWhen(scrape, 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const text = await scrape();
+    expect(labelValues(text, REQUESTS, 'endpoint')).toEqual(['/public/status']);
+    expect(sumOf(text, REQUESTS)).toBe(2);
+  });
+
   it('leaves out the routes of a marked handler and of every handler of a marked controller', async () => {
     const { get, scrape } = await createApp(platform);
     expect(await get('/orders/internal')).toBe(200);

@@ -18,19 +18,24 @@ export const NO_METRICS_METADATA = `${METRICS_TOKEN_PREFIX}NO_METRICS`;
 export const NoMetrics = (): ClassDecorator & MethodDecorator =>
   SetMetadata(NO_METRICS_METADATA, true);
 
-const excludedHandlers = new WeakMap<object, boolean>();
+/** Whether a class or a handler itself carries the mark; metadata never changes after start-up. */
+const marks = new WeakMap<object, boolean>();
+
+/** Whether `target`, a controller class or a handler function, is itself marked {@link NoMetrics}. */
+export function isMarkedNoMetrics(target: object): boolean {
+  let marked = marks.get(target);
+  if (marked === undefined) {
+    marked = Reflect.getMetadata(NO_METRICS_METADATA, target) === true;
+    marks.set(target, marked);
+  }
+  return marked;
+}
 
 /**
  * Whether the matched Nest handler, or its controller, carries {@link NoMetrics}. Any platform's HTTP
- * instrumentation asks this with what Nest's execution context names; the answer is cached per handler.
+ * instrumentation asks this with what Nest's execution context names. Handler and controller are
+ * looked up apart, since one inherited handler serves every controller that extends its class.
  */
 export function isExcludedFromMetrics(handler: object, controller?: object): boolean {
-  let excluded = excludedHandlers.get(handler);
-  if (excluded === undefined) {
-    excluded =
-      Reflect.getMetadata(NO_METRICS_METADATA, handler) === true ||
-      (controller !== undefined && Reflect.getMetadata(NO_METRICS_METADATA, controller) === true);
-    excludedHandlers.set(handler, excluded);
-  }
-  return excluded;
+  return isMarkedNoMetrics(handler) || (controller !== undefined && isMarkedNoMetrics(controller));
 }

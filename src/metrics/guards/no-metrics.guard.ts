@@ -5,7 +5,7 @@ import {
   type FactoryProvider,
 } from '@nestjs/common';
 import { APP_GUARD, MetadataScanner, ModulesContainer } from '@nestjs/core';
-import { NO_METRICS_METADATA, isExcludedFromMetrics } from '../decorators/no-metrics.decorator.js';
+import { isExcludedFromMetrics, isMarkedNoMetrics } from '../decorators/no-metrics.decorator.js';
 import { markUnrecorded } from '../transports/http/request-state.js';
 import { MetricsService } from '../metrics.service.js';
 
@@ -59,18 +59,13 @@ function anyControllerExcluded(modules: ModulesContainer): boolean {
       const controller = wrapper.metatype;
       if (typeof controller !== 'function') continue;
       const prototype = controller.prototype as Record<string, unknown> | undefined;
-      if (isMarked(controller)) return true;
+      if (isMarkedNoMetrics(controller)) return true;
       if (!prototype) continue;
       for (const name of scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name];
-        if (typeof handler === 'function' && isMarked(handler)) return true;
+        if (typeof handler === 'function' && isMarkedNoMetrics(handler)) return true;
       }
     }
   }
   return false;
-}
-
-/** Read directly: `isExcludedFromMetrics()` caches its answer per handler, with the controller's. */
-function isMarked(target: object): boolean {
-  return Reflect.getMetadata(NO_METRICS_METADATA, target) === true;
 }
