@@ -1,10 +1,13 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import {
   Catch,
+  Module,
   type ArgumentsHost,
   type ExceptionFilter,
   type HttpServer,
   type INestApplication,
+  type MiddlewareConsumer,
+  type NestModule,
 } from '@nestjs/common';
 import http from 'node:http';
 import request from 'supertest';
@@ -68,6 +71,16 @@ function useAnsweringMiddleware(app: INestApplication): void {
     res.statusCode = status;
     res.end('from the middleware');
   });
+}
+
+/** A Nest middleware that answers every request for a path no controller serves, as a docs page would. */
+@Module({})
+class DocsMiddlewareModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply((_req: http.IncomingMessage, res: http.ServerResponse) => res.end('docs'))
+      .forRoutes('docs');
+  }
 }
 
 describe.each(PLATFORMS)('HTTP request metrics on %s', (platform) => {
@@ -260,6 +273,22 @@ describe.each(PLATFORMS)('HTTP request metrics on %s', (platform) => {
       [{ method: 'GET', endpoint: '<unmatched>', status_code: '404' }, 1],
     ]);
     expect(text).not.toContain('secret');
+  });
+
+  it("labels a Nest middleware that answers a path no route serves by its route's path", async () => {
+    fixture = await createFixture({
+      platform,
+      globalPrefix: 'api',
+      keepMetricsAtRoot: true,
+      imports: [DocsMiddlewareModule],
+    });
+    const http = request(fixture.app.getHttpServer());
+    await http.get('/api/docs').expect(200);
+    await http.get('/api/DOCS').expect(200);
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 2);
+    expect(samplesOf(text, REQUESTS).map(({ labels, value }) => [labels, value])).toEqual([
+      [{ method: 'GET', endpoint: '/api/docs', status_code: '200' }, 2],
+    ]);
   });
 
   it('counts a CORS preflight under the handler that answered it, never by URL', async () => {
