@@ -1,6 +1,7 @@
 /**
- * The one place the library reaches into Fastify's internals. Keep every other use of them out of the
- * library, so that a Fastify upgrade that moves one breaks this file and its spec, and nothing else.
+ * The one place the library reaches into the internals of Fastify and of @fastify/middie. Keep every
+ * other use of them out of the library, so that an upgrade that moves one breaks this file and its
+ * spec, and nothing else.
  */
 
 /**
@@ -22,8 +23,8 @@ export const FASTIFY_HOOK_INTERNALS = {
 export const FASTIFY_ROUTE_CONTEXT_INTERNAL = "Symbol('fastify.context') holding { config }";
 
 /**
- * Thrown when Fastify no longer keeps its hooks where this file looks; its message names what moved,
- * so a Fastify upgrade fails the spec with a message that says what to look for.
+ * Thrown when Fastify or middie no longer keeps something where this file looks; its message names
+ * what moved, so an upgrade fails the spec with a message that says what to look for.
  */
 export class FastifyInternalMovedError extends Error {
   override readonly name = 'FastifyInternalMovedError';
