@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import middie from '@fastify/middie';
 import { Logger } from '@nestjs/common';
-import fastify, { type FastifyInstance } from 'fastify';
+import fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LOOPBACK } from '../../../../test/support/loopback.js';
 import { MIDDLEWARE_ENDPOINT, UNMATCHED_ENDPOINT } from '../../metrics.constants.js';
@@ -21,8 +21,10 @@ const answer = (_request: IncomingMessage, response: ServerResponse) => response
  * A Fastify app with middleware mounted as an app mounts it, whose responses are labelled as the
  * tracker labels a response no route answered: by the Node request, once it has ended.
  */
-async function labelledApp(): Promise<{ base: string; labels: string[] }> {
-  app = fastify();
+async function labelledApp(
+  options: FastifyServerOptions = {},
+): Promise<{ base: string; labels: string[] }> {
+  app = fastify(options);
   await app.register(middie);
   app.use('/assets', answer);
   app.use('/files/:owner', answer);
@@ -58,6 +60,15 @@ describe('MountedMiddlewareEndpoints on Fastify', () => {
     for (const path of ['/assets/app.js', '/ASSETS/deep/x.css?v=1', '/assets', '/assets/'])
       expect([path, await statusOf(base + path)]).toEqual([path, 200]);
     expect(labels).toEqual(['/assets', '/assets', '/assets', '/assets']);
+  });
+
+  it('finds the mount where Fastify is told to ignore trailing and duplicate slashes', async () => {
+    const { base, labels } = await labelledApp({
+      routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    });
+    for (const path of ['/assets/app.js/', '/assets//app.js', '/assets//'])
+      expect([path, await statusOf(base + path)]).toEqual([path, 200]);
+    expect(labels).toEqual(['/assets', '/assets', '/assets']);
   });
 
   it('never puts client text from a parameterized mount in the label, and tells root middleware by the status', async () => {

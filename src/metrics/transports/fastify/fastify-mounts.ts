@@ -37,8 +37,14 @@ export class FastifyMiddlewareMounts implements MiddlewareMountReader {
     const whole = pathOf(originalUrl);
     // middie leaves the path after the mount, with a "/" put in front where nothing followed it.
     const rest = pathOf(url);
-    if (rest === '/') return withoutTrailingSlash(whole);
-    return whole.endsWith(rest) ? whole.slice(0, -rest.length) : UNKNOWN_MOUNTED_PATH;
+    if (rest === '/') return withoutTrailingSlashes(whole);
+    // With Fastify's `ignoreTrailingSlash` or `ignoreDuplicateSlashes`, middie drops those slashes.
+    let end = whole.length - rest.length;
+    if (!whole.endsWith(rest)) {
+      if (!whole.endsWith(`${rest}/`)) return UNKNOWN_MOUNTED_PATH;
+      end--;
+    }
+    return withoutTrailingSlashes(whole.slice(0, end)) || UNKNOWN_MOUNTED_PATH;
   }
 
   *mounts(): Iterable<MiddlewareMount> {
@@ -46,7 +52,7 @@ export class FastifyMiddlewareMounts implements MiddlewareMountReader {
       for (const path of Array.isArray(entry) ? entry : [entry]) {
         if (typeof path !== 'string') continue;
         // middie matches a mount path case-insensitively, with or without its trailing "/".
-        const expected = withoutTrailingSlash(path).toLowerCase();
+        const expected = withoutTrailingSlashes(path).toLowerCase();
         yield { path, matches: (mounted) => mounted.toLowerCase() === expected };
       }
     }
@@ -73,6 +79,8 @@ function pathOf(url: string): string {
   return end === -1 ? url : url.slice(0, end);
 }
 
-function withoutTrailingSlash(path: string): string {
-  return path.endsWith('/') ? path.slice(0, -1) : path;
+function withoutTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 0 && path[end - 1] === '/') end--;
+  return path.slice(0, end);
 }
