@@ -1,10 +1,13 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import {
   Catch,
+  Module,
   type ArgumentsHost,
   type ExceptionFilter,
   type HttpServer,
   type INestApplication,
+  type MiddlewareConsumer,
+  type NestModule,
 } from '@nestjs/common';
 import http from 'node:http';
 import request from 'supertest';
@@ -68,6 +71,16 @@ function useAnsweringMiddleware(app: INestApplication): void {
     res.statusCode = status;
     res.end('from the middleware');
   });
+}
+
+/** A Nest middleware that answers every request for a path no controller serves, as a docs page would. */
+@Module({})
+class DocsMiddlewareModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply((_req: http.IncomingMessage, res: http.ServerResponse) => res.end('docs'))
+      .forRoutes('docs');
+  }
 }
 
 describe.each(PLATFORMS)('HTTP request metrics on %s', (platform) => {
@@ -229,6 +242,55 @@ describe.each(PLATFORMS)('HTTP request metrics on %s', (platform) => {
     expect(sumOf(text, REQUESTS)).toBe(4);
   });
 
+  it('labels a middleware mounted at a literal path by that path, whatever status it answers, never by URL', async () => {
+    const { fixture, http } = await versionedFixture(platform, {
+      configure: (app) => {
+        // As static files are served: a file it has, or a 404 of its own.
+        app.use('/assets', (req: http.IncomingMessage, res: http.ServerResponse) => {
+          res.statusCode = req.url?.startsWith('/app.js') ? 200 : 404;
+          res.end();
+        });
+        app.use('/files/:owner', (_req: http.IncomingMessage, res: http.ServerResponse) =>
+          res.end('file'),
+        );
+        app.use((req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => {
+          if (req.url?.startsWith('/root-answered')) res.end('root');
+          else next();
+        });
+      },
+    });
+    await http.get('/assets/app.js').expect(200);
+    await http.get('/ASSETS/app.js?v=secret').expect(200);
+    await http.get('/assets/secret-missing.css').expect(404);
+    await http.get('/files/alice/secret.txt').expect(200);
+    await http.get('/root-answered/secret').expect(200);
+    await http.get('/no/such/secret').expect(404);
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 6);
+    expect(samplesOf(text, REQUESTS).map(({ labels, value }) => [labels, value])).toEqual([
+      [{ method: 'GET', endpoint: '/assets', status_code: '200' }, 2],
+      [{ method: 'GET', endpoint: '/assets', status_code: '404' }, 1],
+      [{ method: 'GET', endpoint: '<middleware>', status_code: '200' }, 2],
+      [{ method: 'GET', endpoint: '<unmatched>', status_code: '404' }, 1],
+    ]);
+    expect(text).not.toContain('secret');
+  });
+
+  it("labels a Nest middleware that answers a path no route serves by its route's path", async () => {
+    fixture = await createFixture({
+      platform,
+      globalPrefix: 'api',
+      keepMetricsAtRoot: true,
+      imports: [DocsMiddlewareModule],
+    });
+    const http = request(fixture.app.getHttpServer());
+    await http.get('/api/docs').expect(200);
+    await http.get('/api/DOCS').expect(200);
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 2);
+    expect(samplesOf(text, REQUESTS).map(({ labels, value }) => [labels, value])).toEqual([
+      [{ method: 'GET', endpoint: '/api/docs', status_code: '200' }, 2],
+    ]);
+  });
+
   it('counts a CORS preflight under the handler that answered it, never by URL', async () => {
     const { fixture, http } = await versionedFixture(platform, {
       configure: (app) => app.enableCors({ origin: 'https://app.example' }),
@@ -239,11 +301,10 @@ describe.each(PLATFORMS)('HTTP request metrics on %s', (platform) => {
       .set('access-control-request-method', 'GET')
       .expect(204);
     const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 1);
-    // Express's cors middleware answers it ahead of the routes; on Fastify, @fastify/cors adds an
-    // `OPTIONS *` route of its own, which matches it.
-    const answeredBy = platform === 'express' ? '<middleware>' : '*';
+    // The CORS handler answered it, not a route of the app: Express's cors middleware, or the hook of
+    // @fastify/cors, which adds an `OPTIONS *` route only so that Fastify routes preflights.
     expect(samplesOf(text, REQUESTS).map(({ labels, value }) => [labels, value])).toEqual([
-      [{ method: 'OPTIONS', endpoint: answeredBy, status_code: '204' }, 1],
+      [{ method: 'OPTIONS', endpoint: '<middleware>', status_code: '204' }, 1],
     ]);
   });
 

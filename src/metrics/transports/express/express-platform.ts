@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { HttpPlatform } from '../http/http-platform.interface.js';
 import type { RequestState } from '../http/request-state.js';
-import { MountedMiddlewareEndpoints } from './mounted-middleware-endpoint.js';
+import { MountedMiddlewareEndpoints } from '../http/mounted-middleware-endpoint.js';
+import { expressMiddlewareMounts } from './express-mounts.js';
 import { findRouteOf } from './route-lookup.js';
 import { RouteLookupCache } from './route-lookup-cache.js';
 
@@ -24,7 +25,9 @@ interface ExpressLayer {
 export class ExpressPlatform implements HttpPlatform {
   private notFoundHandler?: unknown;
   private app?: unknown;
-  private readonly middlewareEndpoints = new MountedMiddlewareEndpoints(() => this.app);
+  private readonly middlewareEndpoints = new MountedMiddlewareEndpoints(
+    expressMiddlewareMounts(() => this.app),
+  );
   private readonly routeLookups = new RouteLookupCache(
     (request) => findRouteOf(this.app, request),
     () => (this.app as { router?: { stack?: ExpressLayer[] } } | undefined)?.router?.stack,

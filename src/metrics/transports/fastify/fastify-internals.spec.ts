@@ -10,9 +10,11 @@ import {
   FASTIFY_HOOK_INTERNALS,
   FASTIFY_ROUTE_CONTEXT_INTERNAL,
   FastifyInternalMovedError,
+  MIDDIE_MIDDLEWARES_INTERNAL,
   addFirstOnRequestHook,
   assertRouteContextOn,
   locateOnRequestHooks,
+  middieMountPathsOf,
   routeConfigOf,
 } from './fastify-internals.js';
 
@@ -88,5 +90,48 @@ describe(`the Fastify internals the library reaches into: ${internals}`, () => {
     const config = { url: '/from-public-api' };
     expect(routeConfigOf({ routeOptions: { config } })).toBe(config);
     expect(() => assertRouteContextOn({})).toThrow(/fastify\.context/);
+  });
+});
+
+describe(`the @fastify/middie internal the library reaches into: ${MIDDIE_MIDDLEWARES_INTERNAL}`, () => {
+  const answer = (_request: unknown, response: { end(): void }) => response.end();
+
+  it("keeps every middleware's mount path as the app passed it, with its plugin's prefix", async () => {
+    app = fastify();
+    await app.register(middie);
+    app.use('/assets', answer);
+    app.use(answer);
+    app.use(['/a', '/b/'], answer);
+    await app.register(
+      async (child) => {
+        child.use('/docs', answer);
+      },
+      { prefix: '/v2' },
+    );
+    await app.ready();
+    // On failure the error's message names the internal that moved.
+    const paths = middieMountPathsOf(app);
+    expect(paths.filter((path) => typeof path !== 'function')).toEqual([
+      '/assets',
+      ['/a', '/b/'],
+      // The child context copies its parent's list, then gets its own middleware.
+      '/assets',
+      ['/a', '/b/'],
+      '/v2/docs',
+    ]);
+    // A middleware mounted without a path is kept as itself.
+    expect(paths.filter((path) => path === answer)).toHaveLength(2);
+  });
+
+  it('hold no mount path where middie is not registered', async () => {
+    app = fastify();
+    await app.ready();
+    expect(middieMountPathsOf(app)).toEqual([]);
+  });
+
+  it('say what moved when middie is registered but its list is not where it was', () => {
+    const moved = { hasPlugin: (name: string) => name === '@fastify/middie' };
+    expect(() => middieMountPathsOf(moved)).toThrow(FastifyInternalMovedError);
+    expect(() => middieMountPathsOf(moved)).toThrow(/fastify-middie-middlewares/);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The one place the library reaches into Fastify's internals. Keep every other use of them out of the
- * library, so that a Fastify upgrade that moves one breaks this file and its spec, and nothing else.
+ * The one place the library reaches into the internals of Fastify and of @fastify/middie. Keep every
+ * other use of them out of the library, so that an upgrade that moves one breaks this file and its
+ * spec, and nothing else.
  */
 
 /**
@@ -22,8 +23,8 @@ export const FASTIFY_HOOK_INTERNALS = {
 export const FASTIFY_ROUTE_CONTEXT_INTERNAL = "Symbol('fastify.context') holding { config }";
 
 /**
- * Thrown when Fastify no longer keeps its hooks where this file looks; its message names what moved,
- * so a Fastify upgrade fails the spec with a message that says what to look for.
+ * Thrown when Fastify or middie no longer keeps something where this file looks; its message names
+ * what moved, so an upgrade fails the spec with a message that says what to look for.
  */
 export class FastifyInternalMovedError extends Error {
   override readonly name = 'FastifyInternalMovedError';
@@ -110,4 +111,51 @@ export function locateOnRequestHooks(instance: object): unknown[][] {
  */
 export function addFirstOnRequestHook(instance: object, hook: OnRequestHook): void {
   for (const list of locateOnRequestHooks(instance)) list.unshift(hook);
+}
+
+/**
+ * @fastify/middie, which runs Nest's and `app.use()` middleware on Fastify, keeps the middleware of
+ * each context with the path it was mounted at (the context's prefix joined in) in a list under a
+ * symbol, in the order they run; its public API does not say where a middleware was mounted.
+ */
+export const MIDDIE_MIDDLEWARES_INTERNAL =
+  "Symbol('fastify-middie-middlewares') holding [path, middleware] pairs";
+
+/** The name @fastify/middie registers under, as `fastify.hasPlugin()` knows it. */
+const MIDDIE_PLUGIN = '@fastify/middie';
+
+/**
+ * The paths the middleware of `instance` and of the contexts created from it were mounted at, as
+ * the app passed them to `use()`: a string, an array of them, or the middleware itself when it was
+ * mounted without a path. Empty when @fastify/middie is not registered: no middleware is mounted.
+ * @throws FastifyInternalMovedError when middie is registered but no longer keeps its list there.
+ */
+export function middieMountPathsOf(instance: object): unknown[] {
+  const registered = (instance as { hasPlugin?: (name: string) => boolean }).hasPlugin?.(
+    MIDDIE_PLUGIN,
+  );
+  if (!registered) return [];
+  const paths: unknown[] = [];
+  for (const context of contextsOf(instance)) {
+    const key = ownSymbol(context, 'fastify-middie-middlewares');
+    const middlewares: unknown = key ? Reflect.get(context, key) : undefined;
+    if (key === undefined && context !== instance) continue;
+    if (!Array.isArray(middlewares)) {
+      throw new FastifyInternalMovedError(
+        `@fastify/middie internal ${MIDDIE_MIDDLEWARES_INTERNAL} is no longer on the instance`,
+      );
+    }
+    for (const entry of middlewares) paths.push(Array.isArray(entry) ? entry[0] : undefined);
+  }
+  return paths;
+}
+
+/** `instance` and every context created from it, parents first. */
+function contextsOf(instance: object): object[] {
+  const childrenKey = ownSymbol(instance, 'fastify.children');
+  const children: unknown = childrenKey ? Reflect.get(instance, childrenKey) : undefined;
+  const nested = Array.isArray(children)
+    ? children.flatMap((child: object) => contextsOf(child))
+    : [];
+  return [instance, ...nested];
 }

@@ -1,13 +1,15 @@
 import { Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MIDDLEWARE_ENDPOINT, UNMATCHED_ENDPOINT } from '../../metrics.constants.js';
 import type { HttpPlatform } from '../http/http-platform.interface.js';
+import { MountedMiddlewareEndpoints } from '../http/mounted-middleware-endpoint.js';
 import { stateOfNodeResponse, type RequestState } from '../http/request-state.js';
 import {
   addFirstOnRequestHook,
   routeConfigOf,
   type FastifyRouteConfig,
 } from './fastify-internals.js';
+import { isCorsPreflightRoute } from './cors-preflight-route.js';
+import { FastifyMiddlewareMounts } from './fastify-mounts.js';
 
 /** Fastify's request; the library reads it only through fastify-internals.ts. */
 type FastifyRequestLike = object;
@@ -32,6 +34,8 @@ interface FastifyInstanceLike {
  */
 export class FastifyPlatform implements HttpPlatform {
   private attached = false;
+  private readonly mounts = new FastifyMiddlewareMounts();
+  private readonly middlewareEndpoints = new MountedMiddlewareEndpoints(this.mounts);
 
   attach(app: unknown): void {
     // Fastify cannot remove a hook; the hook is inert once the tracker stops creating request states.
@@ -47,6 +51,11 @@ export class FastifyPlatform implements HttpPlatform {
     }
   }
 
+  /** By now the app has mounted its middleware (`app.use()`, Nest's middleware consumer). */
+  bootstrapped(app: unknown): void {
+    this.mounts.attach(app as object);
+  }
+
   detach(): void {}
 
   routeOf(_request: IncomingMessage, state: RequestState): object | undefined {
@@ -54,19 +63,16 @@ export class FastifyPlatform implements HttpPlatform {
     // Read at the end, not in the hook: `callNotFound()` may hand the request to the 404 handler later.
     const config = request && routeConfigOf(request);
     // The not-found handler's route has no template: that is how Fastify's own `is404` tells it.
-    return config?.url === undefined ? undefined : config;
+    return config?.url === undefined || isCorsPreflightRoute(config) ? undefined : config;
   }
 
   templateOf(route: object): string | undefined {
     return (route as FastifyRouteConfig).url;
   }
 
-  /**
-   * Fastify's not-found handler and Nest's answer 404, so a request no route matched that is answered
-   * below 400 was answered by a middleware or a hook, as on Express.
-   */
-  unroutedEndpointOf(_request: IncomingMessage, status: number | undefined): string {
-    return status !== undefined && status < 400 ? MIDDLEWARE_ENDPOINT : UNMATCHED_ENDPOINT;
+  /** Static files, Swagger UI's assets and the like are mounted with `app.use(path, …)`, as on Express. */
+  unroutedEndpointOf(request: IncomingMessage, status: number | undefined): string {
+    return this.middlewareEndpoints.endpointOf(request, status);
   }
 }
 

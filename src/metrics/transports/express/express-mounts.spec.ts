@@ -1,15 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import express from 'express';
 import { MIDDLEWARE_ENDPOINT, UNMATCHED_ENDPOINT } from '../../metrics.constants.js';
-import { MountedMiddlewareEndpoints } from './mounted-middleware-endpoint.js';
+import { MountedMiddlewareEndpoints } from '../http/mounted-middleware-endpoint.js';
+import { expressMiddlewareMounts } from './express-mounts.js';
 
 function appWith(...mounts: Array<string | RegExp>) {
   const app = express();
   for (const mount of mounts) app.use(mount as string, () => undefined);
-  return new MountedMiddlewareEndpoints(() => app);
+  return new MountedMiddlewareEndpoints(expressMiddlewareMounts(() => app));
 }
 
-describe('MountedMiddlewareEndpoints', () => {
+describe('MountedMiddlewareEndpoints on Express', () => {
   it('names a literal mount by the path the app registered, whatever casing the client sent', () => {
     const endpoints = appWith('/graphql', '/api/assets');
     expect(endpoints.endpointOf({ baseUrl: '/graphql' }, 200)).toBe('/graphql');
@@ -34,7 +35,7 @@ describe('MountedMiddlewareEndpoints', () => {
   });
 
   it('answers <middleware> for an app it cannot read', () => {
-    const endpoints = new MountedMiddlewareEndpoints(() => undefined);
+    const endpoints = new MountedMiddlewareEndpoints(expressMiddlewareMounts(() => undefined));
     expect(endpoints.endpointOf({ baseUrl: '/graphql' }, 200)).toBe(MIDDLEWARE_ENDPOINT);
   });
 });
