@@ -357,20 +357,20 @@ function declaredRequestLength(request: IncomingMessage): number | undefined {
 
 function declaredLength(header: number | string | string[] | undefined): number | undefined {
   if (typeof header === 'number') return header >= 0 ? header : undefined;
-  return typeof header === 'string' ? digitsValue(header, 0, header.length) : undefined;
+  return typeof header === 'string' ? digitsValue(header) : undefined;
 }
 
 /** The longest Content-Length taken as a number: beyond it a double is no longer exact. */
 const MAX_LENGTH_DIGITS = 15;
 
 /**
- * The value of `text` from `start` to `end` when that is 1 to 15 decimal digits and nothing else;
- * a loop over the characters, where a regular expression and `Number()` cost each request more.
+ * The value of `text` when it is 1 to 15 decimal digits and nothing else; a loop over the
+ * characters, where a regular expression and `Number()` cost each request more.
  */
-function digitsValue(text: string, start: number, end: number): number | undefined {
-  if (end <= start || end - start > MAX_LENGTH_DIGITS) return undefined;
+function digitsValue(text: string): number | undefined {
+  if (text.length === 0 || text.length > MAX_LENGTH_DIGITS) return undefined;
   let value = 0;
-  for (let index = start; index < end; index++) {
+  for (let index = 0; index < text.length; index++) {
     const digit = text.charCodeAt(index) - 48;
     if (digit < 0 || digit > 9) return undefined;
     value = value * 10 + digit;
@@ -379,29 +379,11 @@ function digitsValue(text: string, start: number, end: number): number | undefin
 }
 
 /**
- * Node writes each header as `name: value\r\n`, the name spelled as the app gave it: Express and
- * Node's own `setHeader()` spell it capitalised, Fastify in lower case. Any other spelling falls back
- * to the socket's byte count, which is exact too.
- */
-const CONTENT_LENGTH_LINES = ['\r\nContent-Length: ', '\r\ncontent-length: '];
-
-/** The Content-Length in the header block Node sent, where `getHeader()` cannot see it. */
-function declaredLengthIn(headerBlock: string): number | undefined {
-  for (const line of CONTENT_LENGTH_LINES) {
-    const at = headerBlock.indexOf(line);
-    if (at === -1) continue;
-    const start = at + line.length;
-    return digitsValue(headerBlock, start, headerBlock.indexOf('\r', start));
-  }
-  return undefined;
-}
-
-/**
  * The body's size: its Content-Length when declared (Nest declares it for every JSON or text body);
- * otherwise, for streamed bodies, the bytes written to the socket after the header block. The header
- * is read from Node's response first and then from the header block: Fastify hands its headers to
- * `writeHead()` in one object, which Node writes without keeping them where `getHeader()` looks, and
- * reading the block is cheaper than counting the socket's bytes.
+ * otherwise, for streamed bodies and for headers Node does not keep where `getHeader()` looks (Fastify
+ * hands its headers to `writeHead()` in one object), the bytes written to the socket after the header
+ * block. Searching the header block for the header instead costs more: Node builds it by
+ * concatenation, and a search first copies it into one flat string.
  */
 function responseBodySize(
   response: ServerResponse,
@@ -409,15 +391,14 @@ function responseBodySize(
   state: RequestState,
 ): number | undefined {
   if (state.method === 'HEAD' || status === 204 || status === 304) return 0;
-  const headerBlock = headerBlockOf(response);
-  const header = response.getHeader('content-length') as string | number | string[] | undefined;
-  const declared =
-    header !== undefined || headerBlock === undefined
-      ? declaredLength(header)
-      : declaredLengthIn(headerBlock);
+  const declared = declaredLength(
+    response.getHeader('content-length') as string | number | undefined,
+  );
   if (declared !== undefined) return declared;
   const socket = state.request.socket;
   if (!socket) return undefined;
+  const headerBlock = headerBlockOf(response);
+  // A latin1 string's byte length is its length: no copy, whatever the string's layout.
   const headerBytes = headerBlock === undefined ? 0 : Buffer.byteLength(headerBlock, 'latin1');
   return Math.max(0, socketBytesWritten(socket) - state.socketBytesBefore - headerBytes);
 }
