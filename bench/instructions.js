@@ -7,7 +7,7 @@
 //   --processes=2                 server processes per app, taking turns with the other app
 //   --repetitions=3               counted repetitions per process; the lowest of all is reported
 //   --requests=3000               requests per repetition (a multiple of the mix's length)
-//   --warmup=30000                requests before counting starts, to let V8 optimise
+//   --warmup=40000                requests before counting starts, to let V8 optimise
 //   --functions=25                also print the functions that differ most, per request (self cost)
 //   --keep                        keep callgrind's files (their directory is printed)
 // The library must be built first (`npm run build`); `npm run bench` builds it.
@@ -92,11 +92,6 @@ async function countApp(setup, plan, directory, processIndex) {
     ],
     startTimeoutMs: 600_000,
     nodeOptions: [
-      // V8 optimises hot functions on a thread of its own; on a loaded machine that thread falls
-      // behind and counted requests run in baseline code (repetitions that counted up to 50 % more
-      // ran V8's baseline builtins where the others ran optimised code). On
-      // the main thread, the optimisation happens during the warm-up, where nothing is counted.
-      '--no-concurrent-recompilation',
       // With the function table, V8 lists where it put each function's code, to name it below; its
       // log (which that option turns on) goes with callgrind's files.
       ...(plan.functions > 0
@@ -222,7 +217,7 @@ export async function measureInstructions(args = [], log = () => {}) {
     processes: Number(option(args, 'processes', 2)),
     repetitions: Number(option(args, 'repetitions', 3)),
     requests: Number(option(args, 'requests', 3000)),
-    warmup: Number(option(args, 'warmup', 30000)),
+    warmup: Number(option(args, 'warmup', 40000)),
     functions: Number(option(args, 'functions', 0)),
   };
   if (plan.requests % REQUEST_MIX.length !== 0) {
