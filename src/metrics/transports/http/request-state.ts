@@ -41,13 +41,13 @@ export interface RequestState {
 }
 
 const IN_FLIGHT = Symbol('nestjs-instrumentator.inFlight');
+const WATCHED_BY = Symbol('nestjs-instrumentator.watchedBy');
 
 /**
  * The state queued last, until it leaves its queue: what a platform hook that runs while its request
  * arrives (Fastify's `onRequest`) is looking for, found without the socket's queue.
  */
 let newest: RequestState | undefined;
-const WATCHED_BY = Symbol('nestjs-instrumentator.watchedBy');
 
 type TrackedSocket = Socket & { [IN_FLIGHT]?: RequestState; [WATCHED_BY]?: RequestRecorder };
 
