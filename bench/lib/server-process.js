@@ -7,16 +7,30 @@ const ANSWER_TIMEOUT_MS = 120_000;
 
 /** A bench server in its own process, talked to over IPC. Always `stop()` it, also on failure. */
 export class ServerProcess {
-  static async start(setup, { flags = [], nodeOptions = [] } = {}) {
+  /**
+   * `wrapper` runs Node under another program (`['valgrind', ...its options]`), which must pass the IPC
+   * descriptor and environment through; such a server starts slowly, hence `startTimeoutMs`.
+   */
+  static async start(
+    setup,
+    { flags = [], nodeOptions = [], wrapper = [], startTimeoutMs = START_TIMEOUT_MS } = {},
+  ) {
+    const [execPath = process.execPath, ...wrapperArgs] = wrapper;
     const child = fork(SERVER_SCRIPT, [setup, ...flags], {
-      execArgv: ['--expose-gc', ...nodeOptions],
+      execPath,
+      execArgv: [
+        ...wrapperArgs,
+        ...(wrapper.length ? [process.execPath] : []),
+        '--expose-gc',
+        ...nodeOptions,
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const server = new ServerProcess(setup, child);
     try {
       const ready = await server.awaitMessage(
         (message) => message.type === 'ready',
-        START_TIMEOUT_MS,
+        startTimeoutMs,
       );
       server.port = ready.port;
       server.baselinePort = ready.baselinePort;

@@ -14,6 +14,8 @@ function trackedResponse(): { response: ServerResponse; state: RequestState } {
     request,
     response,
     startedAt: 0,
+    method: 'GET',
+    requestSize: 0,
     socketBytesBefore: 0,
     exceptionType: undefined,
     exemplar: undefined,

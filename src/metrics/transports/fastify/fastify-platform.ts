@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpPlatform } from '../http/http-platform.interface.js';
 import { MountedMiddlewareEndpoints } from '../http/mounted-middleware-endpoint.js';
-import { stateOfNodeResponse, type RequestState } from '../http/request-state.js';
+import { stateOfArrivingResponse, type RequestState } from '../http/request-state.js';
 import {
   addFirstOnRequestHook,
   routeConfigOf,
@@ -78,7 +78,7 @@ export class FastifyPlatform implements HttpPlatform {
 
 /** Shared by every request (no closure each): stores Fastify's request on the tracker's state. */
 function onRequest(request: FastifyRequestLike, reply: FastifyReplyLike, done: () => void): void {
-  const state = stateOfNodeResponse(reply.raw);
+  const state = stateOfArrivingResponse(reply.raw);
   if (state) state.platformRequest = request;
   done();
 }

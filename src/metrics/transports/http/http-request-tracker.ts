@@ -30,6 +30,7 @@ import {
   type RequestState,
 } from './request-state.js';
 import { watchFinishedResponses } from './response-finish-channel.js';
+import { headerBlockOf, socketBytesWritten } from './node-http-internals.js';
 
 type HttpLabels = 'method' | 'endpoint';
 
@@ -146,7 +147,7 @@ export class HttpRequestTracker implements TransportInstrumentation, RequestReco
     // Series seen before drop back to 0 instead of vanishing, so graphs and alerts see the return to idle.
     for (const series of this.allSeries) series.inProgress?.set(0);
     for (const state of this.inFlightRequests()) {
-      if (!state.unrecorded) this.seriesFor(state.request, state)?.inProgress?.inc();
+      if (!state.unrecorded) this.seriesFor(state)?.inProgress?.inc();
     }
   }
 
@@ -174,7 +175,12 @@ export class HttpRequestTracker implements TransportInstrumentation, RequestReco
         request,
         response,
         startedAt: performance.now(),
-        socketBytesBefore: socket.bytesWritten ?? 0,
+        // Read on arrival, where every request object still has the one shape Node's parser gives
+        // it: at the end the platform has added properties of its own (Express, many), and each
+        // read of one whose shape the read has not seen goes through V8's slow lookup.
+        method: normalizeMethod(request.method),
+        requestSize: declaredRequestLength(request) ?? 0,
+        socketBytesBefore: socketBytesWritten(socket),
         exceptionType: undefined,
         // OpenTelemetry's HTTP instrumentation starts the server span around this event.
         exemplar: this.readExemplar?.(),
@@ -200,18 +206,18 @@ export class HttpRequestTracker implements TransportInstrumentation, RequestReco
   finish(state: RequestState, delivered: boolean): void {
     if (state.unrecorded) return;
     try {
-      const { request, response } = state;
+      const { response } = state;
       // An abandoned response never reached the client, whatever status the handler had set.
       const status = delivered ? response.statusCode : CLIENT_CLOSED_REQUEST_STATUS;
-      const series = this.seriesFor(request, state, status);
+      const series = this.seriesFor(state, status);
       if (!series) return;
       // A span started later, by a middleware, is active where the handler ends the response, which
       // is the async context Node reports the finished response in.
       const exemplar = state.exemplar ?? this.readExemplar?.();
       this.responseCounter(series, status).inc(exemplar);
       series.duration.observe((performance.now() - state.startedAt) / 1000, exemplar);
-      series.requestSize.observe(declaredRequestLength(request) ?? 0);
-      const responseSize = delivered ? responseBodySize(request, response, state) : undefined;
+      series.requestSize.observe(state.requestSize);
+      const responseSize = delivered ? responseBodySize(response, status, state) : undefined;
       if (responseSize !== undefined) series.responseSize.observe(responseSize);
       if (state.exceptionType !== undefined) {
         this.metrics.httpExceptionsTotal.inc({
@@ -228,13 +234,10 @@ export class HttpRequestTracker implements TransportInstrumentation, RequestReco
   }
 
   /** `status` is undefined while the response is still in flight. */
-  private seriesFor(
-    request: IncomingMessage,
-    state: RequestState | undefined,
-    status?: number,
-  ): MethodSeries | undefined {
+  private seriesFor(state: RequestState, status?: number): MethodSeries | undefined {
+    const { request } = state;
     const platform = this.target?.platform;
-    const route = platform && state ? platform.routeOf(request, state, status) : undefined;
+    const route = platform ? platform.routeOf(request, state, status) : undefined;
     let routeSeries: RouteSeries | null | undefined;
     if (!route) {
       routeSeries = this.routelessSeriesFor(
@@ -248,7 +251,7 @@ export class HttpRequestTracker implements TransportInstrumentation, RequestReco
       }
       if (routeSeries === null) return undefined;
     }
-    const method = normalizeMethod(request.method);
+    const method = state.method;
     const requestLabels = this.requestLabels.resolve(request);
     const key = requestLabels ? method + requestLabels.key : method;
     let series = routeSeries.byMethod.get(key);
@@ -339,7 +342,13 @@ function declaredRequestLength(request: IncomingMessage): number | undefined {
   const raw = request.rawHeaders;
   for (let index = 0; index < raw.length; index += 2) {
     const name = raw[index]!;
-    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+    // The two usual spellings first: `toLowerCase()` allocates a string and is not cheap.
+    if (
+      name.length === 14 &&
+      (name === 'Content-Length' ||
+        name === 'content-length' ||
+        name.toLowerCase() === 'content-length')
+    ) {
       return declaredLength(raw[index + 1]);
     }
   }
@@ -348,29 +357,48 @@ function declaredRequestLength(request: IncomingMessage): number | undefined {
 
 function declaredLength(header: number | string | string[] | undefined): number | undefined {
   if (typeof header === 'number') return header >= 0 ? header : undefined;
-  if (typeof header !== 'string' || !/^\d{1,15}$/.test(header)) return undefined;
-  return Number(header);
+  return typeof header === 'string' ? digitsValue(header) : undefined;
+}
+
+/** The longest Content-Length taken as a number: beyond it a double is no longer exact. */
+const MAX_LENGTH_DIGITS = 15;
+
+/**
+ * The value of `text` when it is 1 to 15 decimal digits and nothing else; a loop over the
+ * characters, where a regular expression and `Number()` cost each request more.
+ */
+function digitsValue(text: string): number | undefined {
+  if (text.length === 0 || text.length > MAX_LENGTH_DIGITS) return undefined;
+  let value = 0;
+  for (let index = 0; index < text.length; index++) {
+    const digit = text.charCodeAt(index) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /**
  * The body's size: its Content-Length when declared (Nest declares it for every JSON or text body);
- * otherwise, for streamed bodies, the bytes written to the socket after the header block.
+ * otherwise, for streamed bodies and for headers Node does not keep where `getHeader()` looks (Fastify
+ * hands its headers to `writeHead()` in one object), the bytes written to the socket after the header
+ * block. Searching the header block for the header instead costs more: Node builds it by
+ * concatenation, and a search first copies it into one flat string.
  */
 function responseBodySize(
-  request: IncomingMessage,
   response: ServerResponse,
+  status: number,
   state: RequestState,
 ): number | undefined {
-  if (request.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304)
-    return 0;
+  if (state.method === 'HEAD' || status === 204 || status === 304) return 0;
   const declared = declaredLength(
     response.getHeader('content-length') as string | number | undefined,
   );
   if (declared !== undefined) return declared;
-  const socket = request.socket;
+  const socket = state.request.socket;
   if (!socket) return undefined;
-  const headerBlock = (response as ServerResponse & { _header?: string | null })._header;
-  const headerBytes =
-    typeof headerBlock === 'string' ? Buffer.byteLength(headerBlock, 'latin1') : 0;
-  return Math.max(0, socket.bytesWritten - state.socketBytesBefore - headerBytes);
+  const headerBlock = headerBlockOf(response);
+  // A latin1 string's byte length is its length: no copy, whatever the string's layout.
+  const headerBytes = headerBlock === undefined ? 0 : Buffer.byteLength(headerBlock, 'latin1');
+  return Math.max(0, socketBytesWritten(socket) - state.socketBytesBefore - headerBytes);
 }

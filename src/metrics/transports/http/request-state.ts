@@ -21,6 +21,10 @@ export interface RequestState {
   readonly response: ServerResponse;
   /** performance.now() when the request arrived. */
   readonly startedAt: number;
+  /** The request's method as labelled: a standard method, or the label of all others. */
+  readonly method: string;
+  /** The request's declared Content-Length, 0 when it declares none. */
+  readonly requestSize: number;
   /** Bytes the socket had written before this response, to size responses that declare no length. */
   readonly socketBytesBefore: number;
   /** Class name of the exception that ended the request, noted where Nest hands it to filters. */
@@ -38,6 +42,12 @@ export interface RequestState {
 
 const IN_FLIGHT = Symbol('nestjs-instrumentator.inFlight');
 const WATCHED_BY = Symbol('nestjs-instrumentator.watchedBy');
+
+/**
+ * The state queued last, until it leaves its queue: what a platform hook that runs while its request
+ * arrives (Fastify's `onRequest`) is looking for, found without the socket's queue.
+ */
+let newest: RequestState | undefined;
 
 type TrackedSocket = Socket & { [IN_FLIGHT]?: RequestState; [WATCHED_BY]?: RequestRecorder };
 
@@ -61,6 +71,7 @@ export function unwatchSocket(socket: Socket): void {
   socket.removeListener('close', onWatchedSocketClose);
   tracked[WATCHED_BY] = undefined;
   tracked[IN_FLIGHT] = undefined;
+  newest = undefined;
 }
 
 /** `this` is the socket, so no closure per connection. */
@@ -69,6 +80,8 @@ function onWatchedSocketClose(this: TrackedSocket): void {
   const abandoned = this[IN_FLIGHT];
   this[WATCHED_BY] = undefined;
   this[IN_FLIGHT] = undefined;
+  // Not held past its connection (it may be among the abandoned).
+  newest = undefined;
   recorder?.connectionClosed(this, abandoned);
 }
 
@@ -82,6 +95,7 @@ function socketOf(response: ServerResponse): TrackedSocket | undefined {
  * came, so the queue is one request long unless the client pipelines.
  */
 export function enqueueRequest(socket: Socket, state: RequestState): void {
+  newest = state;
   const tracked = socket as TrackedSocket;
   let last = tracked[IN_FLIGHT];
   if (last === undefined) {
@@ -99,11 +113,13 @@ export function dequeueRequest(socket: Socket, response: ServerResponse): Reques
   if (state === undefined) return undefined;
   if (state.response === response) {
     tracked[IN_FLIGHT] = state.next;
+    if (newest === state) newest = undefined;
     return state;
   }
   for (let previous = state; (state = previous.next) !== undefined; previous = state) {
     if (state.response === response) {
       previous.next = state.next;
+      if (newest === state) newest = undefined;
       return state;
     }
   }
@@ -132,6 +148,17 @@ export function stateOfNodeResponse(response: ServerResponse): RequestState | un
     if (state.response === response) return state;
   }
   return undefined;
+}
+
+/**
+ * {@link stateOfNodeResponse} for a hook that runs as its request arrives, in the same call as the
+ * tracker's `request` listener: the state just queued is then the one, and the identity check makes
+ * that safe whatever ran in between; any other response is looked up on its socket.
+ */
+export function stateOfArrivingResponse(response: ServerResponse): RequestState | undefined {
+  return newest !== undefined && newest.response === response
+    ? newest
+    : stateOfNodeResponse(response);
 }
 
 /** The state of the request a platform's response answers, while it is in flight. */
