@@ -6,8 +6,8 @@
 // of OPERATIONS operations (`callgrind_control -i on/off`). Each repetition starts after a full GC,
 // so that it pays for the scavenges its own operations cause.
 //
-//   npm run build && node bench/graphql-instructions.js          # about 15 min on 2 cores
-//   GRAPHQL_WARM_UP=5000 GRAPHQL_OPERATIONS=1000 node bench/graphql-instructions.js
+//   npm run build && node bench/graphql-instructions.js          # 10-25 min on 2 shared cores
+//   GRAPHQL_WARM_UP=30000 GRAPHQL_OPERATIONS=3000 GRAPHQL_REPS=5 node bench/graphql-instructions.js
 //   node bench/graphql-instructions.js --keep                    # keep the dumps, for callgrind_annotate
 //   node bench/graphql-instructions.js graphql-instrumentator    # some setups only
 //   node bench/graphql-instructions.js bare instrumentator       # the plain Express app, same method
@@ -26,9 +26,9 @@ import { GRAPHQL_MIX, REQUEST_MIX } from './lib/load.js';
 import { GRAPHQL_SETUPS } from './setups.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const WARM_UP = Number(process.env.GRAPHQL_WARM_UP ?? 30_000);
+const WARM_UP = Number(process.env.GRAPHQL_WARM_UP ?? 10_000);
 const OPERATIONS = Number(process.env.GRAPHQL_OPERATIONS ?? 2_000);
-const REPS = Number(process.env.GRAPHQL_REPS ?? 4);
+const REPS = Number(process.env.GRAPHQL_REPS ?? 3);
 const CONNECTIONS = 10;
 /**
  * More flags for the measured Node, e.g. `--perf-basic-prof --interpreted-frames-native-stack`: V8
@@ -156,7 +156,9 @@ async function countSetup(setup, directory, log) {
     }
     return reps;
   } finally {
+    // valgrind writes a last dump as the process ends: wait for it before the directory goes.
     child.kill('SIGTERM');
+    await exited.catch(() => {});
   }
 }
 
