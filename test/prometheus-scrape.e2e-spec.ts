@@ -599,6 +599,17 @@ describeWithBinary(
           .filter((rule) => rule.health !== 'ok' || rule.lastError)
           .map((rule) => `${rule.name}: ${rule.health} ${rule.lastError ?? ''}`);
         expect(unhealthy).toEqual([]);
+        // A rate needs two scrapes that saw the series: the cache's series can first appear a scrape
+        // after the request counters did, so its ratio can be recorded an evaluation later.
+        await pollUntil('a recorded cache hit ratio for the demo', async () =>
+          (
+            await prometheus.query(
+              `job_cache:cache_operations:hit_ratio_rate5m{job="${DEMO_JOB}", cache="users"}`,
+            )
+          ).length === 1
+            ? true
+            : undefined,
+        );
         const hitRatio = await single(
           prometheus,
           `job_cache:cache_operations:hit_ratio_rate5m{job="${DEMO_JOB}", cache="users"}`,
