@@ -1,7 +1,9 @@
 // The one app every setup serves, and the instrumentation each setup adds to it. Plain JavaScript, so
 // Nest's decorators are applied with Reflect.decorate instead of the @ syntax.
 import 'reflect-metadata';
+import { subscribe } from 'node:diagnostics_channel';
 import { Agent, get as httpGet } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { All, Body, Controller, Get, Module, Param, Post, Query, Res } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -180,6 +182,30 @@ function moduleFor(setup, controllers) {
   return BenchModule;
 }
 
+/**
+ * The floor setups: about the least that any instrumentation which sees every response and times it
+ * pays per request, whatever its design. It subscribes to the two server channels Node publishes on
+ * for every request (the design the module's cost is compared with in bench/README.md), keeps the
+ * start time on the socket and adds the response's count and duration to two numbers: no route, no
+ * labels, no sizes, no aborts, no in-flight tracking, no exemplar, and pipelined requests would be
+ * timed wrong. Node builds a message object for each publish only while a channel has subscribers,
+ * so this includes what Node itself adds. The start is kept on the socket, not the response: Express
+ * reshapes every response, so a property added to one costs V8 a map migration (about 5,700
+ * instructions a request, counted).
+ */
+function recordEveryResponseAtLeastCost() {
+  const startedAt = Symbol('startedAt');
+  const totals = { responses: 0, seconds: 0 };
+  subscribe('http.server.request.start', ({ socket }) => {
+    socket[startedAt] = performance.now();
+  });
+  subscribe('http.server.response.finish', ({ socket }) => {
+    totals.responses++;
+    totals.seconds += (performance.now() - socket[startedAt]) / 1000;
+  });
+  return totals;
+}
+
 /** The GraphQL setups' schema: one query and one mutation over an in-memory list. */
 const GRAPHQL_TYPE_DEFS = `
   type Item { id: Int!, name: String! }
@@ -252,6 +278,7 @@ export async function startApp(setup, { manyRoutes = false } = {}) {
     // route, and /metrics. Registered before listen(), so its onRoute hook sees Nest's routes.
     await app.register(fastifyMetrics.default, { endpoint: '/metrics' });
   }
+  if (setup === 'floor' || setup === 'fastify-floor') recordEveryResponseAtLeastCost();
   await app.listen(0, '127.0.0.1');
   const metricsService = setup.includes('instrumentator') ? app.get(MetricsService) : undefined;
   return { app, port: app.getHttpServer().address().port, metricsService };

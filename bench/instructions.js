@@ -9,6 +9,8 @@
 //   --requests=3000               requests per repetition (a multiple of the mix's length)
 //   --warmup=40000                requests before counting starts, to let V8 optimise
 //   --functions=25                also print the functions that differ most, per request (self cost)
+//   --compare=fastify-floor       count this setup of bench/setups.js against its platform's bare app,
+//                                 instead of the module's app (e.g. the floor setups)
 //   --keep                        keep callgrind's files (their directory is printed)
 // The library must be built first (`npm run build`); `npm run bench` builds it.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,11 +19,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { PLATFORMS } from './setups.js';
+import { PLATFORMS, SETUP_LABELS, platformOf } from './setups.js';
 import { REQUEST_MIX } from './lib/load.js';
 import { ServerProcess } from './lib/server-process.js';
 
 const CONNECTIONS = 10;
+
+/** The setup counted against `platform`'s bare app: the module's app unless `--compare` names one. */
+function comparedSetup(compare, platform) {
+  if (!compare) return PLATFORMS[platform].ours;
+  if (!SETUP_LABELS[compare]) {
+    throw new Error(
+      `--compare=${compare}: no such setup; expected one of ${Object.keys(SETUP_LABELS).join(', ')}`,
+    );
+  }
+  if (platformOf(compare) !== platform) {
+    throw new Error(
+      `--compare=${compare} runs on ${platformOf(compare)}, not ${platform}: pass --platforms=${platformOf(compare)}`,
+    );
+  }
+  return compare;
+}
 
 /** Whether valgrind and callgrind_control are on the PATH; the reason when not. */
 export function valgrindMissing() {
@@ -219,6 +237,7 @@ export async function measureInstructions(args = [], log = () => {}) {
     requests: Number(option(args, 'requests', 3000)),
     warmup: Number(option(args, 'warmup', 40000)),
     functions: Number(option(args, 'functions', 0)),
+    compare: option(args, 'compare', ''),
   };
   if (plan.requests % REQUEST_MIX.length !== 0) {
     throw new Error(`--requests must be a multiple of ${REQUEST_MIX.length}, the mix's length`);
@@ -227,14 +246,15 @@ export async function measureInstructions(args = [], log = () => {}) {
   const lines = [
     `Instructions per request, server main thread, callgrind; lowest of ${plan.processes} processes × ${plan.repetitions} repetitions of ${count(plan.requests)} requests after ${count(plan.warmup)} (${CONNECTIONS} connections, the bench mix):`,
     '',
-    '| platform | bare | MetricsModule.forRoot() | added | every repetition (processes split by ;), bare / module |',
+    `| platform | bare | ${plan.compare || 'MetricsModule.forRoot()'} | added | every repetition (processes split by ;), bare / compared |`,
     '| -------- | ---: | ----------------------: | ----: | ------------------------------- |',
   ];
   const details = [];
   const codeMaps = [];
   try {
     for (const platform of plan.platforms) {
-      const { name, bare, ours } = PLATFORMS[platform];
+      const { name, bare } = PLATFORMS[platform];
+      const ours = comparedSetup(plan.compare, platform);
       const bareRuns = [];
       const oursRuns = [];
       for (let index = 0; index < plan.processes; index++) {

@@ -14,8 +14,9 @@ export const SETUPS = [
   'fastify-default-metrics-only',
 ];
 
-/** Every setup app.js can start. The twin and the last two are diagnostics, for `--setups=`: the twin
- * shows the noise between two identical processes, the others isolate one part of the cost. */
+/** Every setup app.js can start. The twins and the floors are diagnostics, for `--setups=` and
+ * `--compare=`: a twin shows the noise between two identical processes, a floor the cost of Node's
+ * server channels themselves, the others isolate one part of the cost. */
 export const SETUP_LABELS = {
   bare: 'bare Nest app',
   'bare-twin': 'bare Nest app, a second process (shows the noise)',
@@ -29,6 +30,9 @@ export const SETUP_LABELS = {
   'fastify-metrics': "fastify-metrics on Nest's Fastify instance",
   'fastify-bare-twin': 'bare Nest app on Fastify, a second app (shows the noise)',
   'fastify-default-metrics-only': "bare Nest app on Fastify + prom-client's default metrics",
+  floor: 'bare Nest app + the least any per-response metric costs (see app.js)',
+  'fastify-floor':
+    'bare Nest app on Fastify + the least any per-response metric costs (see app.js)',
   'instrumentator-exemplars-off': 'MetricsModule.forRoot({ exemplars: false })',
   'instrumentator-traced': 'MetricsModule.forRoot(), OpenTelemetry tracer: exemplars on',
   'instrumentator-traced-exemplars-off':
