@@ -51,6 +51,7 @@ async function serve() {
     },
     // Each call up to the turn after it, as in outbound-cost.js: a request's `close` comes after its
     // response's `end`. Answers with the process CPU of the calls, for the run without valgrind.
+    gc: (type) => globalThis.gc({ type }),
     calls: async (client, amount) => {
       const before = process.cpuUsage();
       for (let call = 0; call < Number(amount); call++) {
@@ -61,7 +62,6 @@ async function serve() {
       if (state === 'on') bench.recorded(Number(amount));
       return `${used.user} ${used.system}`;
     },
-    gc: () => globalThis.gc(),
     close: async () => {
       bench.leave(state);
       return String(await bench.close());
@@ -152,9 +152,13 @@ async function warmUp(child, plan, log) {
 
 /**
  * The counted run: for each client, `repetitions` rounds of one block per state, in an order rotated
- * every round. Before each block, the state is entered, `settle` calls let V8 reoptimize what the
- * switch threw away, and a full GC makes each block pay for the scavenges of its own calls; counting
- * is on for the block's calls only, and each block is one dump (`-01` the main thread).
+ * every round. Before each block, the state is entered, a full GC resets the old generation's growth
+ * (so that no major GC falls in the block), `settle` calls let V8 reoptimize what the switch and the
+ * GC threw away, and a scavenge empties the young generation, so that each block pays for the
+ * scavenges of its own calls. Counting is on for the block's calls only, and each block is one dump
+ * (`-01` the main thread). A full GC right before a block would not do: it clears the feedback and
+ * map transitions of objects made per call, which the block then builds again in V8's runtime, and
+ * the counts of equal blocks differed by 10 % (80,000 instructions per `fetch` call) with it.
  */
 async function countBlocks(plan, directory, log) {
   const out = join(directory, 'outbound.out');
@@ -163,6 +167,10 @@ async function countBlocks(plan, directory, log) {
       '--tool=callgrind',
       '--separate-threads=yes',
       '--instr-atstart=no',
+      // valgrind runs one thread at a time; by default the main thread, always busy here, takes the
+      // lock back before V8's compiler threads get it, and code stayed unoptimized for thousands of
+      // calls (the count per call kept falling from block to block).
+      '--fair-sched=yes',
       `--callgrind-out-file=${out}`,
     ],
     plan.functions > 0 ? ['--perf-basic-prof', '--interpreted-frames-native-stack'] : [],
@@ -181,8 +189,9 @@ async function countBlocks(plan, directory, log) {
         const order = STATES.map((_, index) => STATES[(index + repetition) % STATES.length]);
         for (const state of order) {
           await child.ask('enter', state);
+          await child.ask('gc', 'major');
           await child.ask('calls', client, plan.settle);
-          await child.ask('gc');
+          await child.ask('gc', 'minor');
           await control('-z');
           await control('-i', 'on');
           await child.ask('calls', client, plan.calls);
@@ -238,8 +247,9 @@ async function timeBlocks(plan, directory, log) {
       for (let block = 0; block < blocks; block++) {
         for (const state of STATES.map((_, index) => STATES[(index + block) % STATES.length])) {
           await child.ask('enter', state);
+          await child.ask('gc', 'major');
           await child.ask('calls', client, plan.settle);
-          await child.ask('gc');
+          await child.ask('gc', 'minor');
           const [user, system] = (await child.ask('calls', client, plan.calls))
             .split(' ')
             .map(Number);
