@@ -6,9 +6,9 @@
 // instructions. Options (also as BENCH_OUTBOUND_INSTR_* environment variables):
 //   --clients=fetch,http.request  which clients
 //   --calls=300                   calls per counted block
-//   --repetitions=3               counted blocks per client and state; the lowest is reported
-//   --warmup=1500                 calls per client and state before counting starts
-//   --settle=100                  calls after each switch of state, before its block is counted
+//   --repetitions=8               counted blocks per client and state; the lowest is reported
+//   --warmup=5000                 calls per client and state before counting starts
+//   --settle=300                  calls after each switch of state, before its block is counted
 //   --native-calls=6000           calls per state in the run without valgrind that prices an instruction
 //   --functions=25                also print, per client, the functions whose self cost per call
 //                                 differs most between states (main thread, lowest blocks)
@@ -51,7 +51,6 @@ async function serve() {
     },
     // Each call up to the turn after it, as in outbound-cost.js: a request's `close` comes after its
     // response's `end`. Answers with the process CPU of the calls, for the run without valgrind.
-    gc: (type) => globalThis.gc({ type }),
     calls: async (client, amount) => {
       const before = process.cpuUsage();
       for (let call = 0; call < Number(amount); call++) {
@@ -82,13 +81,7 @@ async function serve() {
 function startChild(valgrind, nodeFlags, directory) {
   const child = spawn(
     valgrind ? 'valgrind' : process.execPath,
-    [
-      ...(valgrind ? [...valgrind, process.execPath] : []),
-      '--expose-gc',
-      ...nodeFlags,
-      SELF,
-      '--serve',
-    ],
+    [...(valgrind ? [...valgrind, process.execPath] : []), ...nodeFlags, SELF, '--serve'],
     // V8's logs (with --perf-basic-prof) go with the dumps, not into the worktree.
     { stdio: ['pipe', 'pipe', 'pipe'], cwd: directory },
   );
@@ -152,13 +145,14 @@ async function warmUp(child, plan, log) {
 
 /**
  * The counted run: for each client, `repetitions` rounds of one block per state, in an order rotated
- * every round. Before each block, the state is entered, a full GC resets the old generation's growth
- * (so that no major GC falls in the block), `settle` calls let V8 reoptimize what the switch and the
- * GC threw away, and a scavenge empties the young generation, so that each block pays for the
- * scavenges of its own calls. Counting is on for the block's calls only, and each block is one dump
- * (`-01` the main thread). A full GC right before a block would not do: it clears the feedback and
- * map transitions of objects made per call, which the block then builds again in V8's runtime, and
- * the counts of equal blocks differed by 10 % (80,000 instructions per `fetch` call) with it.
+ * every round. Before each block, the state is entered and `settle` calls let V8 reoptimize what the
+ * switch threw away. Counting is on for the block's calls only, and each block is one dump (`-01` the
+ * main thread). No GC is forced: a full GC drops the maps of objects made per call, and with them the
+ * feedback and the optimized code that used them, which V8 then rebuilds in the counted block (equal
+ * `fetch` blocks differed by 10 %, 80,000 instructions per call, with one right before each block;
+ * by 4 % with one before the settling calls); a scavenge before each block, tried too, left equal
+ * blocks as far apart. A major GC that falls in a block makes it count more; the lowest block leaves
+ * it out.
  */
 async function countBlocks(plan, directory, log) {
   const out = join(directory, 'outbound.out');
@@ -167,9 +161,9 @@ async function countBlocks(plan, directory, log) {
       '--tool=callgrind',
       '--separate-threads=yes',
       '--instr-atstart=no',
-      // valgrind runs one thread at a time; by default the main thread, always busy here, takes the
-      // lock back before V8's compiler threads get it, and code stayed unoptimized for thousands of
-      // calls (the count per call kept falling from block to block).
+      // valgrind runs one thread at a time and by default need not hand its lock over fairly: so
+      // that V8's compiler and GC threads get their turns while the main thread, always busy here,
+      // makes calls (a precaution; no run without it was compared).
       '--fair-sched=yes',
       `--callgrind-out-file=${out}`,
     ],
@@ -189,9 +183,7 @@ async function countBlocks(plan, directory, log) {
         const order = STATES.map((_, index) => STATES[(index + repetition) % STATES.length]);
         for (const state of order) {
           await child.ask('enter', state);
-          await child.ask('gc', 'major');
           await child.ask('calls', client, plan.settle);
-          await child.ask('gc', 'minor');
           await control('-z');
           await control('-i', 'on');
           await child.ask('calls', client, plan.calls);
@@ -247,9 +239,7 @@ async function timeBlocks(plan, directory, log) {
       for (let block = 0; block < blocks; block++) {
         for (const state of STATES.map((_, index) => STATES[(index + block) % STATES.length])) {
           await child.ask('enter', state);
-          await child.ask('gc', 'major');
           await child.ask('calls', client, plan.settle);
-          await child.ask('gc', 'minor');
           const [user, system] = (await child.ask('calls', client, plan.calls))
             .split(' ')
             .map(Number);
@@ -301,9 +291,9 @@ export async function measureOutboundInstructions(args = [], log = () => {}) {
   const plan = {
     clients: option(args, 'clients', CLIENT_NAMES.join(',')).split(','),
     calls: Number(option(args, 'calls', 300)),
-    repetitions: Number(option(args, 'repetitions', 3)),
-    warmup: Number(option(args, 'warmup', 1500)),
-    settle: Number(option(args, 'settle', 100)),
+    repetitions: Number(option(args, 'repetitions', 8)),
+    warmup: Number(option(args, 'warmup', 5000)),
+    settle: Number(option(args, 'settle', 300)),
     nativeCalls: Number(option(args, 'native-calls', 6000)),
     functions: Number(option(args, 'functions', 0)),
   };
@@ -346,8 +336,12 @@ export async function measureOutboundInstructions(args = [], log = () => {}) {
             ' |',
         );
       }
-      // What an instruction costs in time: the native user CPU of an `off` call over its count.
+      // What an instruction costs in time: the native user CPU of an `off` call over its count (all
+      // threads, as the CPU time is). The differences are the main thread's: the recorder runs there,
+      // and what the other threads add (the GC's helpers, V8's compiler) varies by tens of thousands
+      // of instructions from block to block for `fetch`.
       const all = (state) => lowest(blocks[state], 'all');
+      const main = (state) => lowest(blocks[state], 'main');
       const { user, system } = cpu[client].off;
       const nsPerInstruction = (user * 1000) / all('off');
       const us = (instructions) => ((instructions * nsPerInstruction) / 1000).toFixed(2);
@@ -357,13 +351,13 @@ export async function measureOutboundInstructions(args = [], log = () => {}) {
           `on ${cpu[client].on.user.toFixed(1)} + ${cpu[client].on.system.toFixed(1)}, ` +
           `off again ${cpu[client].offAgain.user.toFixed(1)} + ${cpu[client].offAgain.system.toFixed(1)}), ` +
           `${count(all('off'))} instructions (all threads): ${nsPerInstruction.toFixed(3)} ns of user CPU per instruction. ` +
-          `Publishing ${us(all('subscribed') - all('off'))} µs, handlers ${us(all('on') - all('subscribed'))} µs, ` +
-          `added ${us(all('on') - all('off'))} µs per call.`,
+          `Main thread: publishing ${us(main('subscribed') - main('off'))} µs, handlers ${us(main('on') - main('subscribed'))} µs, ` +
+          `added ${us(main('on') - main('off'))} µs, off again ${us(main('offAgain') - main('off'))} µs per call.`,
       );
     }
     lines.push(
       '',
-      'In µs, at the user CPU per instruction of the same process without valgrind, recorder off:',
+      'In µs, at the user CPU per instruction of the same process without valgrind, recorder off (differences of the main thread):',
       '',
       ...conversions,
     );
