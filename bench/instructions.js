@@ -165,7 +165,7 @@ function lowestOf(processes) {
  * generated code only by an address in it. The last entry written for a range wins, as code is moved
  * and replaced; an address in no range stays unnamed.
  */
-function codeNamer(mapFile) {
+export function codeNamer(mapFile) {
   let entries = [];
   try {
     entries = readFileSync(mapFile, 'utf8')
@@ -190,7 +190,7 @@ function codeNamer(mapFile) {
 }
 
 /** Self cost per function of a dump, by `file:function` as callgrind_annotate names it. */
-function selfCostByFunction(file, nameCode) {
+export function selfCostByFunction(file, nameCode) {
   const text = execFileSync(
     'callgrind_annotate',
     ['--inclusive=no', '--threshold=100', '--auto=no', file],

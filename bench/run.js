@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=throughput,graphql,scrape,cardinality,decorators,parts,outbound,paired,graphql-paired,features,instructions]`
+// `npm run bench [-- --quick] [-- --only=throughput,graphql,scrape,cardinality,decorators,parts,outbound,paired,graphql-paired,features,instructions,outbound-instructions]`
 // Builds the library, then measures every setup in its own server process on 127.0.0.1, driven from
 // this process. A full run writes bench/RESULTS.md; a quick or partial one only prints.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -22,6 +22,7 @@ import { ServerProcess } from './lib/server-process.js';
 import { featuresReport, measureFeatures } from './lib/features.js';
 import { measurePaired, pairedReport } from './lib/paired.js';
 import { measureInstructions } from './instructions.js';
+import { measureOutboundInstructions } from './outbound-instructions.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -693,6 +694,8 @@ async function main() {
   }
   // Needs valgrind, so only when asked for by name (`--only=instructions`), never in a full run.
   if (only?.includes('instructions')) results.instructions = await measureInstructions(args, log);
+  if (only?.includes('outbound-instructions'))
+    results.outboundInstructions = await measureOutboundInstructions(args, log);
   // The feature costs: each pair in its own rounds, at most two restarts per pair.
   if (runs('features'))
     results.features = await measureFeatures(measureThroughput, Math.min(PLAN.epochs, 2));
@@ -704,6 +707,7 @@ async function main() {
     ...(results.paired ? [pairedReport(results.paired)] : []),
     ...(results.features ? [featuresReport(results.features)] : []),
     ...(results.instructions ? [results.instructions] : []),
+    ...(results.outboundInstructions ? [results.outboundInstructions] : []),
     'How each figure is measured, and what the CPU profile shows of the remaining cost: bench/README.md.',
   ].join('\n\n');
   process.stdout.write(`\n${text}\n`);

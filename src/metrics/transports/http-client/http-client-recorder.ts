@@ -130,56 +130,92 @@ export class HttpClientRecorder {
     private readonly errors: InstrumentationErrors,
   ) {
     this.hosts = new LabelValueCap(options.maxHosts, options.allowedHosts);
-    const guarded =
-      (where: string, handle: (message: ChannelMessage) => void) => (message: unknown) => {
-        try {
-          handle(message as ChannelMessage);
-        } catch (error) {
-          this.errors.report(where, error);
-        }
-      };
+    // Each handler catches what it throws itself (a subscriber's exception would reach the app as an
+    // uncaught one): a shared wrapper calling the handler would be one more call per message, through
+    // a call site that sees six targets and so is never inlined.
     const published = channels();
     this.handlers = [
-      [published.undiciCreate, guarded('the fetch request hook', (m) => this.started(m.request))],
+      [
+        published.undiciCreate,
+        (message) => {
+          try {
+            this.started((message as ChannelMessage).request);
+          } catch (error) {
+            this.errors.report('the fetch request hook', error);
+          }
+        },
+      ],
       [
         published.undiciHeaders,
-        guarded('the fetch response hook', (m) =>
-          this.answered(m.request, m.response, undici, this.undiciCalls),
-        ),
+        (message) => {
+          try {
+            const { request, response } = message as ChannelMessage;
+            this.answered(request, response, undici, this.undiciCalls);
+          } catch (error) {
+            this.errors.report('the fetch response hook', error);
+          }
+        },
       ],
       [
         published.undiciError,
-        guarded('the fetch error hook', (m) => this.failed(m.request, m.error, undici)),
+        (message) => {
+          try {
+            const { request, error } = message as ChannelMessage;
+            this.failed(request, error, undici);
+          } catch (error) {
+            this.errors.report('the fetch error hook', error);
+          }
+        },
       ],
       [
         published.httpStart,
-        guarded('the http.request hook', (m) => {
-          const request = m.request as ClientRequestLike | undefined;
-          if (!this.started(request)) return;
-          // Node publishes no error for a request aborted without one (`abort()`, or `destroy()`
-          // once the socket is gone); its `close` is then the only sign it ended. A `close`
-          // listener, unlike an `error` one, changes nothing for the caller.
-          request?.on?.('close', this.onClientRequestClose);
-        }),
+        (message) => {
+          try {
+            const request = (message as ChannelMessage).request as ClientRequestLike | undefined;
+            if (!this.started(request)) return;
+            // Node publishes no error for a request aborted without one (`abort()`, or `destroy()`
+            // once the socket is gone); its `close` is then the only sign it ended. A `close`
+            // listener, unlike an `error` one, changes nothing for the caller.
+            request?.on?.('close', this.onClientRequestClose);
+          } catch (error) {
+            this.errors.report('the http.request hook', error);
+          }
+        },
       ],
       [
         published.httpResponse,
-        guarded('the http.request response hook', (m) =>
-          this.answered(m.request, m.response, clientRequest, this.clientRequestCalls),
-        ),
+        (message) => {
+          try {
+            const { request, response } = message as ChannelMessage;
+            this.answered(request, response, clientRequest, this.clientRequestCalls);
+          } catch (error) {
+            this.errors.report('the http.request response hook', error);
+          }
+        },
       ],
       [
         published.httpError,
-        guarded('the http.request error hook', (m) =>
-          this.failed(m.request, m.error, clientRequest),
-        ),
+        (message) => {
+          try {
+            const { request, error } = message as ChannelMessage;
+            this.failed(request, error, clientRequest);
+          } catch (error) {
+            this.errors.report('the http.request error hook', error);
+          }
+        },
       ],
     ];
-    const aborted = guarded('the http.request close hook', (request) =>
-      this.failed(request as object, ABORTED, clientRequest),
-    );
+    const aborted = (request: object) => {
+      try {
+        this.failed(request, ABORTED, clientRequest);
+      } catch (error) {
+        this.errors.report('the http.request close hook', error);
+      }
+    };
+    const callState = this.callState;
     this.onClientRequestClose = function (this: object) {
-      aborted(this);
+      // Almost every request closes after its response was counted: nothing more to do then.
+      if ((this as TrackedCall)[callState] !== RECORDED) aborted(this);
     };
   }
 

@@ -61,7 +61,7 @@ export function clientRequestPeerHost(
   if (typeof header === 'string') {
     const named = hostHeader(header);
     if (named && (named.name === hostname || named.lowerName === hostname.toLowerCase())) {
-      return named.host ?? peerHost(hostname, defaultPort(request));
+      return named.host ?? withDefaultPort(named, defaultPort(request));
     }
   }
   const remotePort = request.socket?.remotePort;
@@ -76,6 +76,12 @@ interface HostHeader {
   readonly name: string;
   readonly lowerName: string;
   readonly host: string | undefined;
+  /**
+   * The labels of a header without a port, by the default port of the request's agent or protocol:
+   * Node writes no port for a call to its protocol's default, so without them every such call (most
+   * `https` calls) would build its label string again.
+   */
+  readonly withDefaultPort: Map<number | undefined, string>;
 }
 
 /**
@@ -87,7 +93,21 @@ interface HostHeader {
 const hostHeaders = new Map<string, HostHeader | null>();
 const MAX_CACHED_HOST_HEADERS = 1000;
 
+/**
+ * The header read last. Node builds the Host header string anew for every request, so a map lookup
+ * hashes it every call; comparing it with the last one's characters costs less, and calls to one
+ * peer often come in a row.
+ */
+let lastHeader: { readonly header: string; readonly named: HostHeader | null } | undefined;
+
 function hostHeader(header: string): HostHeader | null {
+  if (lastHeader !== undefined && lastHeader.header === header) return lastHeader.named;
+  const named = readHostHeader(header);
+  lastHeader = { header, named };
+  return named;
+}
+
+function readHostHeader(header: string): HostHeader | null {
   let named = hostHeaders.get(header);
   if (named !== undefined) return named;
   const match = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(header);
@@ -98,6 +118,7 @@ function hostHeader(header: string): HostHeader | null {
       name,
       lowerName: name.toLowerCase(),
       host: port === undefined ? undefined : peerHost(name, port),
+      withDefaultPort: new Map(),
     };
   } else {
     named = null;
@@ -105,6 +126,23 @@ function hostHeader(header: string): HostHeader | null {
   if (hostHeaders.size < MAX_CACHED_HOST_HEADERS) hostHeaders.set(header, named);
   return named;
 }
+
+/**
+ * The label of a request whose Host header names its host without a port. The header's name stands
+ * for the request's host (it matched it), so the label is the same for every request with that header
+ * and default port.
+ */
+function withDefaultPort(named: HostHeader, port: number | undefined): string {
+  let host = named.withDefaultPort.get(port);
+  if (host === undefined) {
+    host = peerHost(named.name, port);
+    // An agent's default port is the caller's choice; a few are real, more are kept from growing.
+    if (named.withDefaultPort.size < MAX_DEFAULT_PORTS) named.withDefaultPort.set(port, host);
+  }
+  return host;
+}
+
+const MAX_DEFAULT_PORTS = 8;
 
 function defaultPort(request: ClientRequestPeer): number | undefined {
   const agentPort = request.agent ? request.agent.defaultPort : undefined;
