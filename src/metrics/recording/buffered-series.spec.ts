@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { performance } from 'node:perf_hooks';
 import { Counter, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
 import {
   bufferedCounter,
@@ -127,7 +128,9 @@ describe('exemplars of buffered series', () => {
   });
 
   function metrics() {
-    jest.spyOn(Date, 'now').mockReturnValue(NOW_MS);
+    // Exemplar times are the wall clock below the millisecond: time origin plus the monotonic clock.
+    jest.spyOn(performance, 'timeOrigin', 'get').mockReturnValue(NOW_MS - 250);
+    jest.spyOn(performance, 'now').mockReturnValue(250);
     const registry = new Registry();
     const histogram = bufferedHistogram({
       name: 'request_seconds',

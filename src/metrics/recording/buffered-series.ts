@@ -5,6 +5,7 @@ import {
   type HistogramConfiguration,
   type LabelValues,
 } from 'prom-client';
+import { performance } from 'node:perf_hooks';
 import type { ExemplarLabels } from '../exemplars/trace-exemplars.js';
 import { admitLabelSet } from './cardinality-guard.js';
 
@@ -124,8 +125,13 @@ interface PendingExemplar {
   timestamp: number;
 }
 
+/**
+ * The time is wall-clock seconds below the millisecond: in cluster mode the primary shows, per
+ * series, the exemplar with the latest time of any worker, and two requests answered by two workers
+ * within one millisecond would tie at `Date.now()`'s resolution.
+ */
 function pendingExemplar(labelSet: ExemplarLabels, value: number): PendingExemplar {
-  return { labelSet, value, timestamp: Date.now() / 1000 };
+  return { labelSet, value, timestamp: (performance.timeOrigin + performance.now()) / 1000 };
 }
 
 class BufferedCounterSeries {
