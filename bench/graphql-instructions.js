@@ -14,7 +14,7 @@
 //   GRAPHQL_NODE_FLAGS='--perf-basic-prof --interpreted-frames-native-stack' node bench/graphql-instructions.js --keep
 //
 // It exits with status 2 and says so when valgrind is missing.
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { GRAPHQL_MIX, REQUEST_MIX } from './lib/load.js';
 import { GRAPHQL_SETUPS } from './setups.js';
+import { valgrindMissing } from './instructions.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const WARM_UP = Number(process.env.GRAPHQL_WARM_UP ?? 10_000);
@@ -163,12 +164,9 @@ async function countSetup(setup, directory, log) {
 }
 
 async function launch() {
-  if (spawnSync('valgrind', ['--version']).error || spawnSync('callgrind_control').error) {
-    process.stderr.write(
-      'graphql-instructions: valgrind (with callgrind_control) is not installed or not on PATH, so ' +
-        'no instructions can be counted; install it (Debian: apt-get install valgrind) and run ' +
-        'this again.\n',
-    );
+  const missing = valgrindMissing();
+  if (missing) {
+    process.stderr.write(`graphql-instructions: ${missing}\n`);
     process.exit(2);
   }
   if (!existsSync(new URL('../dist/metrics/index.js', import.meta.url))) {

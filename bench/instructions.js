@@ -52,11 +52,19 @@ export function valgrindMissing() {
   return undefined;
 }
 
-function option(args, name, fallback) {
-  const flag = args.find((arg) => arg.startsWith(`--${name}=`));
-  const env = process.env[`BENCH_INSTR_${name.toUpperCase()}`];
-  return flag ? flag.slice(name.length + 3) : (env ?? fallback);
+/**
+ * Reads the options of an instruction-counting script: `--name=value`, else the environment variable
+ * `<prefix>_NAME` (dashes as underscores), else `fallback`.
+ */
+export function optionReader(prefix) {
+  return (args, name, fallback) => {
+    const flag = args.find((arg) => arg.startsWith(`--${name}=`));
+    const env = process.env[`${prefix}_${name.toUpperCase().replaceAll('-', '_')}`];
+    return flag ? flag.slice(name.length + 3) : (env ?? fallback);
+  };
 }
+
+const option = optionReader('BENCH_INSTR');
 
 /** Drives the server with exactly `amount` requests of the bench mix; fails on any error or non-2xx. */
 async function drive(server, amount) {
@@ -210,16 +218,19 @@ export function selfCostByFunction(file, nameCode) {
   return costs;
 }
 
-/** The functions whose self cost per request differs most between the two lowest repetitions. */
-function functionDifferences(bare, ours, requests, top) {
-  const before = selfCostByFunction(bare.lowest.file, codeNamer(bare.lowest.codeMap));
-  const after = selfCostByFunction(ours.lowest.file, codeNamer(ours.lowest.codeMap));
+/**
+ * The `top` functions whose self cost per unit (request, call) differs most between two dumps, each
+ * `{ file, codeMap }`: rows of `name`, `from`, `to` and `added` (`to - from`).
+ */
+export function functionDifferences(from, to, units, top) {
+  const before = selfCostByFunction(from.file, codeNamer(from.codeMap));
+  const after = selfCostByFunction(to.file, codeNamer(to.codeMap));
   const rows = [...new Set([...before.keys(), ...after.keys()])].map((name) => ({
     name,
-    bare: (before.get(name) ?? 0) / requests,
-    ours: (after.get(name) ?? 0) / requests,
+    from: (before.get(name) ?? 0) / units,
+    to: (after.get(name) ?? 0) / units,
   }));
-  for (const row of rows) row.added = row.ours - row.bare;
+  for (const row of rows) row.added = row.to - row.from;
   rows.sort((a, b) => Math.abs(b.added) - Math.abs(a.added));
   return rows.slice(0, top);
 }
@@ -278,9 +289,14 @@ export async function measureInstructions(args = [], log = () => {}) {
           '',
           '| added | bare | module | function |',
           '| ----: | ---: | -----: | -------- |',
-          ...functionDifferences(bareCount, oursCount, plan.requests, plan.functions).map(
+          ...functionDifferences(
+            bareCount.lowest,
+            oursCount.lowest,
+            plan.requests,
+            plan.functions,
+          ).map(
             (row) =>
-              `| ${count(row.added)} | ${count(row.bare)} | ${count(row.ours)} | \`${row.name.slice(0, 110)}\` |`,
+              `| ${count(row.added)} | ${count(row.from)} | ${count(row.to)} | \`${row.name.slice(0, 110)}\` |`,
           ),
         );
       }
@@ -296,20 +312,27 @@ export async function measureInstructions(args = [], log = () => {}) {
   return [...lines, ...details].join('\n');
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const args = process.argv.slice(2);
+/**
+ * Runs an instruction-counting script from the command line: exits with status 2 and the reason when
+ * valgrind is missing, prints `measure`'s report, exits with 1 and the stack when it fails.
+ */
+export function runCountingScript(script, measure) {
   const missing = valgrindMissing();
   if (missing) {
-    process.stderr.write(`bench/instructions.js: ${missing}\n`);
+    process.stderr.write(`${script}: ${missing}\n`);
     process.exit(2);
   }
   const log = (line) =>
     process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-  measureInstructions(args, log).then(
+  measure(process.argv.slice(2), log).then(
     (text) => process.stdout.write(`\n${text}\n`),
     (error) => {
       process.stderr.write(`${error.stack ?? error}\n`);
       process.exit(1);
     },
   );
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  runCountingScript('bench/instructions.js', measureInstructions);
 }

@@ -23,17 +23,18 @@ import { createInterface } from 'node:readline';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { codeNamer, selfCostByFunction, valgrindMissing } from './instructions.js';
+import {
+  functionDifferences,
+  optionReader,
+  runCountingScript,
+  valgrindMissing,
+} from './instructions.js';
 import { CLIENT_NAMES, STATES } from './lib/outbound-setup.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const run = promisify(execFile);
 
-function option(args, name, fallback) {
-  const flag = args.find((arg) => arg.startsWith(`--${name}=`));
-  const env = process.env[`BENCH_OUTBOUND_INSTR_${name.toUpperCase().replaceAll('-', '_')}`];
-  return flag ? flag.slice(name.length + 3) : (env ?? fallback);
-}
+const option = optionReader('BENCH_OUTBOUND_INSTR');
 
 /**
  * The measured process: the bench's upstream, app and clients, driven by one command a line on stdin
@@ -268,22 +269,6 @@ const count = (value) => Math.round(value).toLocaleString('en-US');
 const signed = (value) => `${value < 0 ? '−' : '+'}${count(Math.abs(value))}`;
 const lowest = (blocks, field) => Math.min(...blocks.map((block) => block[field]));
 
-/** The functions whose self cost per call differs most between two blocks (main thread). */
-function functionDifferences(from, to, codeMap, calls, top) {
-  const nameCode = codeNamer(codeMap);
-  const before = selfCostByFunction(from.file, nameCode);
-  const after = selfCostByFunction(to.file, nameCode);
-  return [...new Set([...before.keys(), ...after.keys()])]
-    .map((name) => ({
-      name,
-      from: (before.get(name) ?? 0) / calls,
-      to: (after.get(name) ?? 0) / calls,
-    }))
-    .map((row) => ({ ...row, added: row.to - row.from }))
-    .sort((a, b) => Math.abs(b.added) - Math.abs(a.added))
-    .slice(0, top);
-}
-
 /** Counts (and times) every client in every state and returns the report; `log` gets progress. */
 export async function measureOutboundInstructions(args = [], log = () => {}) {
   const missing = valgrindMissing();
@@ -375,7 +360,12 @@ export async function measureOutboundInstructions(args = [], log = () => {}) {
             '',
             `| added | ${from} | ${to} | function |`,
             '| ----: | ---: | ---: | -------- |',
-            ...functionDifferences(best(from), best(to), codeMap, plan.calls, plan.functions).map(
+            ...functionDifferences(
+              { ...best(from), codeMap },
+              { ...best(to), codeMap },
+              plan.calls,
+              plan.functions,
+            ).map(
               (row) =>
                 `| ${signed(row.added)} | ${count(row.from)} | ${count(row.to)} | \`${row.name.slice(0, 110)}\` |`,
             ),
@@ -397,19 +387,5 @@ export async function measureOutboundInstructions(args = [], log = () => {}) {
 if (process.argv[2] === '--serve') {
   await serve();
 } else if (process.argv[1] === SELF) {
-  const args = process.argv.slice(2);
-  const missing = valgrindMissing();
-  if (missing) {
-    process.stderr.write(`bench/outbound-instructions.js: ${missing}\n`);
-    process.exit(2);
-  }
-  const log = (line) =>
-    process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-  measureOutboundInstructions(args, log).then(
-    (text) => process.stdout.write(`\n${text}\n`),
-    (error) => {
-      process.stderr.write(`${error.stack ?? error}\n`);
-      process.exit(1);
-    },
-  );
+  runCountingScript('bench/outbound-instructions.js', measureOutboundInstructions);
 }
