@@ -533,10 +533,13 @@ function report({ throughput, graphql, scrape, cardinality, decorators, parts, o
       client,
       fixed(result.offUs),
       fixed(result.subscribedUs),
+      fixed(result.floorUs),
       fixed(result.onUs),
       range(result.addedUs),
       range(result.subscribingUs),
       range(result.handlersUs),
+      range(result.floorAddedUs),
+      range(result.addedMedianUs),
       range(result.addedMeanUs),
       range(result.noiseUs),
     ];
@@ -547,19 +550,23 @@ function report({ throughput, graphql, scrape, cardinality, decorators, parts, o
           'client',
           'off',
           'no-op subscribers',
+          'floor',
           'recorder on',
           'added by the recorder (min to max)',
           "of it, Node's publishing",
           "of it, the recorder's handlers",
+          'added by the floor',
+          'added, by whole-µs medians',
           'added, by the means',
           'off against off: the noise (min to max)',
         ],
         [row('fetch', outbound.fetch), row('http.request', outbound.httpRequest)],
       ),
       'One process: a local upstream, and a running MetricsModule whose outbound recorder is off, replaced by subscribers ' +
-        'that do nothing, or on, or off again, taking turns in blocks of 50 calls (the first 5 after each switch not counted). ' +
-        "Medians over the rounds of each round's per-call median " +
-        `("by the means": of each round's mean, GC pauses included, and noisier). ${outbound.countedCalls} calls made while recording, all counted.`,
+        'that do nothing, or by the floor (subscribers that only time each call), or on, or off again, taking turns in blocks of 50 calls ' +
+        "(the first 5 after each switch not counted). Medians over the rounds of each round's mean of the middle 80 % of its calls " +
+        "(GC pauses left out, resolution below the µs); the same by each round's per-call median (whole µs) and by its plain mean " +
+        `(GC pauses included). ${outbound.countedCalls} calls made while recording, all counted.`,
     );
   }
   sections.push(
