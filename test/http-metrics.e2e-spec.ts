@@ -44,6 +44,10 @@ async function versionedFixture(
   return { fixture, http: request(fixture.app.getHttpServer()) };
 }
 
+/** A reply of either platform, as a route registered on the platform itself gets it. */
+type AnyReply =
+  { code(status: number): { send(): void } } | { status(status: number): { end(): void } };
+
 /**
  * Polls the exposition until `ready` holds; the response `close` event lands a tick after the
  * client sees the end. Should it never hold, the latest scrape comes back for the assertions to
@@ -305,6 +309,27 @@ describe.each(PLATFORMS)('HTTP request metrics on %s', (platform) => {
     // @fastify/cors, which adds an `OPTIONS *` route only so that Fastify routes preflights.
     expect(samplesOf(text, REQUESTS).map(({ labels, value }) => [labels, value])).toEqual([
       [{ method: 'OPTIONS', endpoint: '<middleware>', status_code: '204' }, 1],
+    ]);
+  });
+
+  it("counts an app's own catch-all OPTIONS route under its template, not as a CORS preflight", async () => {
+    // Registered on the platform itself, as an app without enableCors() may do to answer every
+    // OPTIONS request; on Fastify its path is `*`, the path of @fastify/cors's route too.
+    const catchAll = platform === 'fastify' ? '*' : '/*splat';
+    const { fixture, http } = await versionedFixture(platform, {
+      configure: (app) => {
+        const instance = app.getHttpAdapter().getInstance() as {
+          options(path: string, handler: (request: unknown, reply: AnyReply) => void): void;
+        };
+        instance.options(catchAll, (_request, reply) =>
+          'code' in reply ? reply.code(204).send() : reply.status(204).end(),
+        );
+      },
+    });
+    await http.options('/api/v1/things/1').expect(204);
+    const text = await scrapeUntil(fixture, (t) => sumOf(t, REQUESTS) === 1);
+    expect(samplesOf(text, REQUESTS).map(({ labels, value }) => [labels, value])).toEqual([
+      [{ method: 'OPTIONS', endpoint: catchAll, status_code: '204' }, 1],
     ]);
   });
 

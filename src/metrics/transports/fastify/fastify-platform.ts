@@ -61,9 +61,10 @@ export class FastifyPlatform implements HttpPlatform {
   routeOf(_request: IncomingMessage, state: RequestState): object | undefined {
     const request = state.platformRequest as FastifyRequestLike | undefined;
     // Read at the end, not in the hook: `callNotFound()` may hand the request to the 404 handler later.
-    const config = request && routeConfigOf(request);
+    if (!request) return undefined;
+    const config = routeConfigOf(request);
     // The not-found handler's route has no template: that is how Fastify's own `is404` tells it.
-    return config?.url === undefined || isCorsPreflightRoute(config) ? undefined : config;
+    return config?.url === undefined || isCorsPreflightRoute(config, request) ? undefined : config;
   }
 
   templateOf(route: object): string | undefined {
