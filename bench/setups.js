@@ -1,17 +1,24 @@
 // What the benchmark compares. Kept apart from app.js, which needs the built library, so that the
 // runner can read it before it builds.
 
-/** The setups of a full run, Express first, then Fastify; each platform has its own bare app. */
+/**
+ * The setups of a full run, Express first, then Fastify; each platform has its own bare app. Each
+ * platform's floor is measured beside the module, so that every run shows how much of a target any
+ * design that times every response already spends.
+ */
 export const SETUPS = [
   'bare',
   'instrumentator',
   'willsoto',
   'prom-bundle',
   'default-metrics-only',
+  'floor',
   'fastify-bare',
+  'fastify-bare-twin',
   'fastify-instrumentator',
   'fastify-metrics',
   'fastify-default-metrics-only',
+  'fastify-floor',
 ];
 
 /** Every setup app.js can start. The twins and the floors are diagnostics, for `--setups=` and
@@ -51,19 +58,24 @@ export const SETUP_LABELS = {
 /** The GraphQL comparison (`--only=graphql`): the first is the baseline of the second. */
 export const GRAPHQL_SETUPS = ['graphql-bare', 'graphql-instrumentator'];
 
-/** The two HTTP platforms, each with the bare app its setups are compared with and their peers. */
+/**
+ * The two HTTP platforms, each with the bare app its setups are compared with, their peers, and the
+ * floor setup: the least that timing every response costs there (see app.js).
+ */
 export const PLATFORMS = {
   express: {
     name: 'Express',
     bare: 'bare',
     ours: 'instrumentator',
     peers: ['willsoto', 'prom-bundle'],
+    floor: 'floor',
   },
   fastify: {
     name: 'Fastify',
     bare: 'fastify-bare',
     ours: 'fastify-instrumentator',
     peers: ['fastify-metrics'],
+    floor: 'fastify-floor',
   },
 };
 
