@@ -340,6 +340,8 @@ const mib = (bytes) => `${fixed(mebibytes(bytes))} MiB`;
 const kib = (bytes) =>
   bytes >= 1024 * 1024 ? `${fixed(mebibytes(bytes), 2)} MiB` : `${fixed(bytes / 1024)} KiB`;
 const signed = (value, format) => `${value >= 0 ? '+' : '−'}${format(Math.abs(value))}`;
+/** CPU µs per request over bare, as every table and target line writes it. */
+const signedMicroseconds = (value) => signed(value, (number) => fixed(number, 1));
 
 function table(header, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
@@ -351,7 +353,7 @@ function comparisonCells(row) {
   return [
     SETUP_LABELS[row.setup],
     fixed(row.cpuPerRequest, 0),
-    signed(row.cpuOverBare, (value) => fixed(value, 1)),
+    signedMicroseconds(row.cpuOverBare),
     fixed(row.cpuRatio, 3),
     fixed(row.throughput, 0),
     fixed(row.ratio, 3),
@@ -596,14 +598,13 @@ function targets({ throughput, graphql, scrape, cardinality, decorators, outboun
       const ours = row(oursSetup);
       if (!ours) continue;
       overhead[platform] = ours;
-      const microseconds = (value) => signed(value, (number) => fixed(number, 1));
       // What the floor spends of a target is what no design that times every response can save.
       const floor = row(floorSetup);
-      const floorCpu = floor ? `; the floor alone ${microseconds(floor.cpuOverBare)} µs` : '';
+      const floorCpu = floor ? `; the floor alone ${signedMicroseconds(floor.cpuOverBare)} µs` : '';
       const floorRatio = floor ? `; the floor alone ${fixed(floor.cpuRatio, 3)}` : '';
       check(
         ours.cpuOverBare <= 5,
-        `${name}: at most 5 µs of server CPU per request over bare (${microseconds(ours.cpuOverBare)} µs${floorCpu})`,
+        `${name}: at most 5 µs of server CPU per request over bare (${signedMicroseconds(ours.cpuOverBare)} µs${floorCpu})`,
       );
       check(
         ours.cpuRatio >= 0.97,
