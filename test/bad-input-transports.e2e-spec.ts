@@ -531,7 +531,7 @@ describe('WebSocket frames from hostile clients', () => {
     expect(
       samplesOf(text, DROPPED).filter(({ labels }) => labels.metric?.startsWith('websocket_')),
     ).toEqual([]);
-    expect(metrics.value('websocket_connections_open', { gateway })).toBe(1);
+    expect(metrics.value('websocket_connections', { gateway })).toBe(1);
     expect(text).not.toContain(MARK);
     client.close();
   });
@@ -561,7 +561,7 @@ describe('WebSocket frames from hostile clients', () => {
     const text = await metrics.until(
       (current) =>
         valueOf(current, MESSAGES, { gateway, event: UNMATCHED }) === expected &&
-        valueOf(current, 'websocket_connections_open', { gateway }) === 1,
+        valueOf(current, 'websocket_connections', { gateway }) === 1,
     );
     expect(metrics.value(DURATION_COUNT, { gateway, event: UNMATCHED })).toBe(expected);
     expect(metrics.value(MESSAGES, { gateway, event: 'echo', status: 'success' })).toBe(2);

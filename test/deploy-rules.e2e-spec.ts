@@ -59,7 +59,7 @@ const LIBRARY_METRICS = [
   'rpc_exceptions_total',
   'rpc_client_messages_total',
   'rpc_client_message_duration_seconds',
-  'websocket_connections_open',
+  'websocket_connections',
   'websocket_connections_total',
   'websocket_messages_total',
   'websocket_message_duration_seconds',

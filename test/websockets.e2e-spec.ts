@@ -80,13 +80,13 @@ describe('WebSocket gateway on the ws adapter, with real ws clients', () => {
       1,
     );
     expect(metrics.value('database_operations_total', { table: 'notes', status: 'error' })).toBe(1);
-    expect(metrics.value('websocket_connections_open', { gateway })).toBe(2);
+    expect(metrics.value('websocket_connections', { gateway })).toBe(2);
     expect(metrics.value('websocket_connections_total', { gateway })).toBe(2);
 
     client.close();
     dropped.terminate();
     const text = await metrics.until(
-      (text) => valueOf(text, 'websocket_connections_open', { gateway }) === 0,
+      (text) => valueOf(text, 'websocket_connections', { gateway }) === 0,
     );
     expect(metrics.value('websocket_connections_total', { gateway })).toBe(2);
     expectPromtoolClean(text);
@@ -155,12 +155,12 @@ describe('WebSocket gateway on the socket.io adapter, with real socket.io client
         exception_type: 'WsException',
       }),
     ).toBe(1);
-    expect(metrics.value('websocket_connections_open', { gateway })).toBe(2);
+    expect(metrics.value('websocket_connections', { gateway })).toBe(2);
 
     client.disconnect();
     // A client whose transport goes away without a disconnect packet.
     (dropped.io.engine as unknown as { close(): void }).close();
-    await metrics.until((text) => valueOf(text, 'websocket_connections_open', { gateway }) === 0);
+    await metrics.until((text) => valueOf(text, 'websocket_connections', { gateway }) === 0);
     expect(metrics.value('websocket_connections_total', { gateway })).toBe(2);
     dropped.close();
   });
@@ -195,7 +195,7 @@ describe('WebSocket labels under the series cap', () => {
     );
     client.close();
     const text = await metrics.until(
-      (current) => valueOf(current, 'websocket_connections_open', { gateway }) === 0,
+      (current) => valueOf(current, 'websocket_connections', { gateway }) === 0,
     );
     const dropped = (metric: string) =>
       valueOf(text, 'metrics_series_dropped_total', { metric }) ?? 0;

@@ -1,7 +1,7 @@
 import { MessageBody, SubscribeMessage, WebSocketGateway, WsException } from '@nestjs/websockets';
 
 /**
- * The demo's socket.io gateway on the HTTP port: `websocket_connections_open{gateway="ChatGateway"}` and
+ * The demo's socket.io gateway on the HTTP port: `websocket_connections{gateway="ChatGateway"}` and
  * `websocket_messages_total{gateway="ChatGateway", event, status}`.
  */
 @WebSocketGateway()

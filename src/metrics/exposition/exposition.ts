@@ -31,7 +31,7 @@ export interface Exposition {
  * cannot change the next. Earlier registries win when two hold a metric of the same name.
  */
 export async function renderExposition(
-  registries: readonly Registry[],
+  registries: readonly Registry<RegistryContentType>[],
   accept: string | undefined,
   acceptEncoding: string | undefined,
   defaultLabels: Readonly<Record<string, string>>,
@@ -40,13 +40,15 @@ export async function renderExposition(
   const view = new Registry<RegistryContentType>();
   view.setContentType(openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_TEXT_CONTENT_TYPE);
   if (Object.keys(defaultLabels).length > 0) view.setDefaultLabels({ ...defaultLabels });
-  const seen = new Set<string>();
+  const metrics = new Map<string, RenderableMetric>();
   for (const registry of registries) {
     for (const metric of registry.getMetricsAsArray() as unknown as RenderableMetric[]) {
-      if (seen.has(metric.name)) continue;
-      seen.add(metric.name);
-      view.registerMetric((openMetrics ? openMetricsView(metric) : metric) as unknown as Metric);
+      if (!metrics.has(metric.name)) metrics.set(metric.name, metric);
     }
+  }
+  for (const metric of metrics.values()) {
+    const rendered = openMetrics ? openMetricsView(metric, metrics) : metric;
+    view.registerMetric(rendered as unknown as Metric);
   }
   const text = await view.metrics();
   if (!acceptsGzip(acceptEncoding)) {
@@ -63,9 +65,24 @@ interface RenderableMetric {
   get(): Promise<MetricObjectWithValues<MetricValue<string>>>;
 }
 
-function openMetricsView(metric: RenderableMetric): RenderableMetric {
+/**
+ * How a metric appears in OpenMetrics, where a counter `x_total` is the family `x`. A counter whose
+ * family name or `_total` sample would be another metric's name (the gauge `websocket_connections`
+ * beside the counter `websocket_connections_total`) cannot be a counter family there: two families of
+ * one name are forbidden. It is written as an untyped family under its own name, with the same
+ * samples and help, so that both metrics keep the names they have in the text format.
+ */
+function openMetricsView(
+  metric: RenderableMetric,
+  byName: ReadonlyMap<string, RenderableMetric>,
+): RenderableMetric {
   if (metric.type !== 'counter') return metric;
   const familyName = metric.name.replace(/_total$/, '');
+  const sampleName = `${familyName}_total`;
+  const clashes =
+    (familyName !== metric.name && byName.has(familyName)) ||
+    (sampleName !== metric.name && byName.has(sampleName));
+  if (clashes) return untypedView(metric);
   return {
     name: familyName,
     help: metric.help,
@@ -73,6 +90,22 @@ function openMetricsView(metric: RenderableMetric): RenderableMetric {
     get: async () => ({ ...(await metric.get()), name: familyName }),
   };
 }
+
+/** OpenMetrics allows exemplars on counters and histogram buckets only, so an untyped family has none. */
+function untypedView(metric: RenderableMetric): RenderableMetric {
+  return {
+    name: metric.name,
+    help: metric.help,
+    type: UNTYPED,
+    get: async () => {
+      const family = await metric.get();
+      const values = family.values.map((value) => ({ ...value, exemplar: undefined }));
+      return { ...family, type: UNTYPED, values } as unknown as typeof family;
+    },
+  };
+}
+
+const UNTYPED = 'unknown';
 
 /**
  * True when the Accept header ranks OpenMetrics at least as high as the classic text format, as a

@@ -32,9 +32,9 @@ export const TRANSPORT_METRIC_NAMES = {
   rpcExceptionsTotal: 'rpc_exceptions_total',
   rpcClientMessagesTotal: 'rpc_client_messages_total',
   rpcClientMessageDuration: 'rpc_client_message_duration_seconds',
-  // Not `websocket_connections`: OpenMetrics names the counter below's family that, and a gauge of the
-  // same name would make the whole exposition invalid.
-  websocketConnections: 'websocket_connections_open',
+  // OpenMetrics would name the counter below's family `websocket_connections` too; the exposition
+  // writes that counter untyped there, so both keep these names (exposition.ts).
+  websocketConnections: 'websocket_connections',
   websocketConnectionsTotal: 'websocket_connections_total',
   websocketMessagesTotal: 'websocket_messages_total',
   websocketMessageDuration: 'websocket_message_duration_seconds',
