@@ -55,8 +55,11 @@ export const SETUP_LABELS = {
   'graphql-instrumentator': 'the same GraphQL app + MetricsModule.forRoot()',
 };
 
-/** The GraphQL comparison (`--only=graphql`): the first is the baseline of the second. */
-export const GRAPHQL_SETUPS = ['graphql-bare', 'graphql-instrumentator'];
+/**
+ * The GraphQL comparison (`--only=graphql`): the first is the baseline of the others; the second bare
+ * app shows how far two processes of the same app drift apart, as the Express twin does.
+ */
+export const GRAPHQL_SETUPS = ['graphql-bare', 'graphql-bare-twin', 'graphql-instrumentator'];
 
 /**
  * The two HTTP platforms, each with the bare app its setups are compared with, their peers, and the
