@@ -207,7 +207,7 @@ function recordEveryResponseAtLeastCost() {
 }
 
 /** The GraphQL setups' schema: one query and one mutation over an in-memory list. */
-const GRAPHQL_TYPE_DEFS = `
+export const GRAPHQL_TYPE_DEFS = `
   type Item { id: Int!, name: String! }
   type Query { item(id: Int!): Item }
   type Mutation { addItem(name: String!): Item! }
