@@ -13,7 +13,7 @@ import { GraphqlOperationRecorder } from '../dist/metrics/transports/graphql/gra
 import { InstrumentationErrors } from '../dist/metrics/recording/instrumentation-errors.js';
 import { GRAPHQL_TYPE_DEFS } from './app.js';
 import { GRAPHQL_MIX } from './lib/load.js';
-import { median } from './lib/stats.js';
+import { median, rotated, signed } from './lib/stats.js';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 8 : 20;
@@ -70,8 +70,7 @@ for (let warmUp = 0; warmUp < WARM_UP_BLOCKS; warmUp++)
   for (const name of names) await block(servers.get(name));
 const perRound = new Map(names.map((name) => [name, []]));
 for (let round = 0; round < ROUNDS; round++) {
-  const shift = round % names.length;
-  for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
+  for (const name of rotated(names, round)) {
     perRound.get(name).push(await block(servers.get(name)));
   }
 }
@@ -88,7 +87,6 @@ if (counted !== sent) throw new Error(`the plugin counted ${counted} operations 
 const [bare] = names;
 const overBare = (name) =>
   median(perRound.get(name).map((cpu, round) => cpu - perRound.get(bare)[round]));
-const signed = (value) => `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(2)}`;
 console.log(
   `Apollo Server alone, ${ROUNDS} rounds of ${OPERATIONS_PER_BLOCK} operations per server, ` +
     `${((performance.now() - startedAt) / 1000).toFixed(0)} s, Node ${process.version}\n`,
@@ -96,5 +94,7 @@ console.log(
 console.log('| server | CPU µs per operation (median) | over no plugin (median of rounds) |');
 console.log('| --- | --- | --- |');
 for (const name of names) {
-  console.log(`| ${name} | ${median(perRound.get(name)).toFixed(2)} | ${signed(overBare(name))} |`);
+  console.log(
+    `| ${name} | ${median(perRound.get(name)).toFixed(2)} | ${signed(overBare(name), (value) => value.toFixed(2))} |`,
+  );
 }

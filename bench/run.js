@@ -17,7 +17,7 @@ import {
 } from './setups.js';
 import { scrapeInTurns, sendAll, seriesCount } from './lib/http-client.js';
 import { CONNECTIONS, GRAPHQL_MIX, REQUEST_MIX, load } from './lib/load.js';
-import { median, mebibytes, percentile } from './lib/stats.js';
+import { median, mebibytes, percentile, rotated, signed } from './lib/stats.js';
 import { ServerProcess } from './lib/server-process.js';
 import { featuresReport, measureFeatures } from './lib/features.js';
 import { measurePaired, pairedReport } from './lib/paired.js';
@@ -96,9 +96,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 function log(message) {
   process.stderr.write(`[bench] ${message}\n`);
 }
-
-/** Cycles every list's start through every position, so each entry comes first in turn. */
-const rotated = (list, by) => list.map((_, index) => list[(index + by) % list.length]);
 
 /**
  * Runs `measured` in rotated rounds driven with `mix`: the HTTP comparison by default, the GraphQL
@@ -339,7 +336,6 @@ const fixed = (value, digits = 1) => value.toFixed(digits);
 const mib = (bytes) => `${fixed(mebibytes(bytes))} MiB`;
 const kib = (bytes) =>
   bytes >= 1024 * 1024 ? `${fixed(mebibytes(bytes), 2)} MiB` : `${fixed(bytes / 1024)} KiB`;
-const signed = (value, format) => `${value >= 0 ? '+' : '−'}${format(Math.abs(value))}`;
 /** CPU µs per request over bare, as every table and target line writes it. */
 const signedMicroseconds = (value) => signed(value, (number) => fixed(number, 1));
 

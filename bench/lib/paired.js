@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { CONNECTIONS, GRAPHQL_MIX, REQUEST_MIX } from './load.js';
 import { processCpuMicroseconds } from './proc-cpu.js';
-import { median } from './stats.js';
+import { median, rotated } from './stats.js';
 import { PAIRED_SETUPS, PLATFORMS, SETUP_LABELS } from '../setups.js';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('../paired-server.js', import.meta.url));
@@ -74,8 +74,7 @@ export async function measurePaired({ rounds, seconds, log, groups = Object.keys
     for (let round = 0; round < rounds; round++) {
       for (const group of groups) {
         const setups = PAIRED_SETUPS[group];
-        const shift = round % setups.length;
-        for (const setup of [...setups.slice(shift), ...setups.slice(0, shift)]) {
+        for (const setup of rotated(setups, round)) {
           await cpuPerRequest(hosts[group], setup, 0.5);
           cpu[group][setup].push(await cpuPerRequest(hosts[group], setup, seconds));
         }

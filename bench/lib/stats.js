@@ -12,3 +12,9 @@ export const median = (values) => {
 };
 
 export const mebibytes = (bytes) => bytes / 1024 / 1024;
+
+/** Cycles every list's start through every position, so each entry comes first in turn. */
+export const rotated = (list, by) => list.map((_, index) => list[(index + by) % list.length]);
+
+/** `value` with its sign always written (a true minus sign), the digits by `format`. */
+export const signed = (value, format) => `${value >= 0 ? '+' : '−'}${format(Math.abs(value))}`;
